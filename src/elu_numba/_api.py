@@ -1,0 +1,324 @@
+"""The public functions: validate, pick a kernel, run it.
+
+Everything is checked before the first byte is written (shapes, dtypes, writeability, alpha);
+the kernels in :mod:`elu_numba._cpu` then trust their inputs.  Arrays that are not NumPy
+arrays but come from another backend (CUDA device arrays, Dask arrays) are handed to that
+backend's ``dispatch`` before any NumPy conversion.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from numbers import Real
+from typing import Any
+
+import numba
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from . import _cpu
+
+_WORK_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_CONCURRENT_SAFE_LAYERS = ("omp", "tbb")
+_parallel_lock = threading.Lock()
+
+
+# -- foreign arrays: a backend module has dispatch(kernel_name, inputs, alpha, out) ------
+# kernel_name is a function of elu_numba._math ("elu", "elu_grad_y", ...), inputs the list of
+# input arrays ([x] or [grad, x_or_y]), alpha already validated ------------------------------------------------------------------------
+def _backend(arrays):
+    """The module that handles these arrays when one is a CUDA or Dask array, else None."""
+    for a in arrays:
+        if a is None or isinstance(a, np.ndarray):
+            continue
+        if type(a).__module__.split(".")[0] == "dask":
+            from . import _dask
+
+            return _dask
+        if hasattr(a, "__cuda_array_interface__"):
+            from . import cuda
+
+            return cuda
+    return None
+
+
+# -- validation ----------------------------------------------------------------------------
+def _as_input(a: Any, argname: str) -> np.ndarray:
+    arr = np.asarray(a)
+    if arr.dtype.kind not in "fiub" or arr.dtype.itemsize > 8 and arr.dtype.kind == "f":
+        raise TypeError(
+            f"{argname} has dtype {arr.dtype}, but elu_numba supports float16, float32, float64 "
+            "and integer/bool input (computed as float64)"
+        )
+    return arr
+
+
+def _result_dtype(*arrays: np.ndarray) -> np.dtype:
+    """NumPy's rule for np.exp: floats keep their type, integers and bools become float64."""
+    dts = [a.dtype if a.dtype.kind == "f" else np.dtype(np.float64) for a in arrays]
+    return np.result_type(*dts).newbyteorder("=")
+
+
+def _check_alpha(alpha: Any, fn: str, *, positive=False, nonnegative=False) -> float:
+    if not isinstance(alpha, (Real, np.floating, np.integer)) or isinstance(alpha, bool):
+        raise TypeError(f"{fn}: alpha must be a real number, got {type(alpha).__name__}")
+    a = float(alpha)
+    if not math.isfinite(a):
+        raise ValueError(f"{fn}: alpha must be finite, got {a!r}")
+    if positive and not a > 0:
+        raise ValueError(f"{fn}: alpha must be > 0, got {a!r}")
+    if nonnegative and a < 0:
+        raise ValueError(
+            f"{fn}: the gradient from the output y needs alpha >= 0, got {a!r}; pass x= instead"
+        )
+    return a
+
+
+def _check_out(out: Any, shape: tuple, result: np.dtype, fn: str) -> None:
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"{fn}: out must be a numpy.ndarray, got {type(out).__name__}")
+    if out.dtype.kind != "f" or out.dtype.itemsize > 8:
+        raise TypeError(
+            f"{fn}: out has dtype {out.dtype}; it must be float16, float32 or float64"
+        )
+    if not np.can_cast(result, out.dtype, casting="same_kind"):
+        raise TypeError(f"{fn}: cannot write a {result} result into out of dtype {out.dtype}")
+    if out.shape != shape:
+        raise ValueError(f"{fn}: out has shape {out.shape}, but the result has shape {shape}")
+    if not out.flags.writeable:
+        raise ValueError(f"{fn}: output array is read-only")
+
+
+def _broadcast_shape(fn: str, *arrays: np.ndarray) -> tuple:
+    try:
+        return np.broadcast_shapes(*(a.shape for a in arrays))
+    except ValueError:
+        shapes = " ".join(str(a.shape) for a in arrays)
+        raise ValueError(f"{fn}: operands could not be broadcast together: {shapes}") from None
+
+
+# -- execution -----------------------------------------------------------------------------
+def _flat(a: np.ndarray, shape: tuple, work: np.dtype):
+    """A 1-D view in memory order of a, or None when a is not directly usable by a kernel."""
+    if a.shape != shape or a.dtype != work:  # also rejects a non-native byte order
+        return None
+    if a.flags.c_contiguous:
+        return a.reshape(-1)
+    if a.flags.f_contiguous:
+        return a.reshape(-1, order="F")
+    return None
+
+
+def _same_layout(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.flags.c_contiguous == b.flags.c_contiguous or a.ndim <= 1
+
+
+def _run(name: str, inputs: list, out: np.ndarray, alpha_w) -> None:
+    """Run kernel ``name`` on inputs (all of out's shape) into ``out``: copies where needed."""
+    shape, work = out.shape, np.dtype(type(alpha_w))
+    flats = [_flat(a, shape, work) for a in inputs]
+    oflat = _flat(out, shape, work)
+    if oflat is not None and all(
+        f is not None and _same_layout(a, out) for f, a in zip(flats, inputs)
+    ):
+        mode, target = "out", oflat
+        for i, a in enumerate(inputs):
+            if not np.may_share_memory(a, out):
+                continue
+            if a.__array_interface__["data"][0] == out.__array_interface__["data"][0] and (
+                a.strides == out.strides or a.size <= 1
+            ):
+                mode = ("inplace", "inplace_v")[i] if mode == "out" else "copy"
+            else:
+                mode = "copy"  # partial overlap: read from a copy, as NumPy does
+        if mode != "copy":
+            return _launch(name, mode, flats, target, alpha_w)
+    # General path: contiguous native copies of the inputs, result into a contiguous buffer.
+    flats = [
+        np.array(np.broadcast_to(a, shape), dtype=work, order="C", copy=True).reshape(-1)
+        for a in inputs
+    ]
+    if oflat is not None and out.flags.c_contiguous:
+        _launch(name, "out", flats, oflat, alpha_w)
+    else:
+        _launch(name, "inplace", flats, flats[0], alpha_w)
+        np.copyto(out, flats[0].reshape(shape), casting="same_kind")
+
+
+def _launch(name, mode, flats, target, alpha_w):
+    if target.size == 0:
+        return
+    parallel = target.size >= _cpu.PARALLEL_THRESHOLD and numba.get_num_threads() > 1
+    kern = _cpu.loops(name, parallel, mode)
+    args = (*flats, alpha_w) if mode != "out" else (*flats, target, alpha_w)
+    if parallel and _needs_lock():
+        with _parallel_lock:
+            kern(*args)
+    else:
+        kern(*args)
+
+
+def _needs_lock() -> bool:
+    """The workqueue threading layer aborts on concurrent launches: serialize them there."""
+    try:
+        return numba.threading_layer() not in _CONCURRENT_SAFE_LAYERS
+    except ValueError:  # no parallel launch yet in this process
+        return True
+
+
+def _finish(res: np.ndarray, scalar_input: bool):
+    return res[()] if scalar_input else res
+
+
+def _unary(name: str, fn: str, x, alpha: float, out):
+    backend = _backend((x, out))
+    if backend is not None:
+        return backend.dispatch(name, [x], alpha, out)
+    xa = _as_input(x, "x")
+    result = _result_dtype(xa)
+    if out is None:
+        order = "F" if xa.flags.f_contiguous and not xa.flags.c_contiguous else "C"
+        res = np.empty(xa.shape, dtype=result, order=order)
+    else:
+        _check_out(out, xa.shape, result, fn)
+        res = out
+    work = np.dtype(np.float32) if res.dtype.itemsize <= 4 and result.itemsize <= 4 else result
+    _run(name, [xa], res, work.type(alpha))
+    return _finish(res, out is None and xa.ndim == 0)
+
+
+def _grad(name: str, fn: str, grad, x, y, alpha: float, out):
+    if (x is None) == (y is None):
+        raise TypeError(f"{fn}() needs exactly one of x= (the input) or y= (the output)")
+    which, v = ("x", x) if y is None else ("y", y)
+    backend = _backend((grad, v, out))
+    if backend is not None:
+        return backend.dispatch(f"{name}_grad_{which}", [grad, v], alpha, out)
+    ga, va = _as_input(grad, "grad"), _as_input(v, which)
+    shape = _broadcast_shape(fn, ga, va)
+    result = _result_dtype(ga, va)
+    if out is None:
+        res = np.empty(shape, dtype=result)
+    else:
+        _check_out(out, shape, result, fn)
+        res = out
+    work = np.dtype(np.float32) if res.dtype.itemsize <= 4 and result.itemsize <= 4 else result
+    _run(f"{name}_grad_{which}", [ga, va], res, work.type(alpha))
+    return _finish(res, out is None and ga.ndim == 0 and va.ndim == 0)
+
+
+# -- the public functions ------------------------------------------------------------------
+Array = NDArray[np.floating]
+
+
+def elu(x: ArrayLike, alpha: float = 1.0, *, out: Array | None = None) -> Array:
+    """Exponential Linear Unit, elementwise: ``x if x > 0 else alpha * expm1(x)``.
+
+    ``x <= 0`` takes the exponential branch (both give 0 at 0; ``-0.0`` stays ``-0.0``).
+    NaN propagates, ``elu(-inf) = -alpha``, ``elu(+inf) = +inf``.  float32 and float64 keep
+    their dtype (``alpha`` is cast to it), float16 is computed in float32, integers and bools
+    give float64.  Pass ``out=x`` to work in place; the function returns ``out``.
+
+    Raises TypeError for complex/object input or an ``out`` of the wrong type or dtype, and
+    ValueError for a wrong ``out`` shape, a read-only ``out`` or a non-finite ``alpha``;
+    nothing is written when it raises.
+    """
+    return _unary("elu", "elu", x, _check_alpha(alpha, "elu"), out)
+
+
+def selu(x: ArrayLike, *, out: Array | None = None) -> Array:
+    """Scaled ELU: ``SELU_SCALE * (x if x > 0 else SELU_ALPHA * expm1(x))``.
+
+    Same dtypes, in-place use and errors as :func:`elu`.
+    """
+    return _unary("selu", "selu", x, 1.0, out)
+
+
+def celu(x: ArrayLike, alpha: float = 1.0, *, out: Array | None = None) -> Array:
+    """Continuously differentiable ELU: ``x if x > 0 else alpha * expm1(x / alpha)``.
+
+    ``alpha`` must be > 0 (ValueError otherwise).  Same dtypes, in-place use and errors as
+    :func:`elu`.
+    """
+    return _unary("celu", "celu", x, _check_alpha(alpha, "celu", positive=True), out)
+
+
+def relu(x: ArrayLike, *, out: Array | None = None) -> Array:
+    """Rectified Linear Unit, the baseline: ``x if x > 0 else 0`` (NaN propagates).
+
+    Same dtypes, in-place use and errors as :func:`elu`.
+    """
+    return _unary("relu", "relu", x, 0.0, out)
+
+
+_GRAD_DOC = """
+
+    Give exactly one of ``x=`` (the forward input) or ``y=`` (the forward output, which lets
+    a training loop overwrite x with y).  ``grad`` and ``x``/``y`` broadcast together.  The
+    branch at 0 is the exponential one.  NaN in ``grad`` or ``x``/``y`` gives NaN.  From
+    ``y`` the formula needs ``alpha >= 0`` (ValueError otherwise) and loses the tiny gradient
+    once ``y`` has saturated to ``-alpha`` (x < -17 in float32, x < -37 in float64); the
+    ``x=`` path keeps it.  In place is ``out=grad``.  Errors as for the forward functions.
+    """
+
+
+def elu_grad(
+    grad: ArrayLike,
+    *,
+    x: ArrayLike | None = None,
+    y: ArrayLike | None = None,
+    alpha: float = 1.0,
+    out: Array | None = None,
+) -> Array:
+    a = _check_alpha(alpha, "elu_grad", nonnegative=y is not None)
+    return _grad("elu", "elu_grad", grad, x, y, a, out)
+
+
+def selu_grad(
+    grad: ArrayLike,
+    *,
+    x: ArrayLike | None = None,
+    y: ArrayLike | None = None,
+    out: Array | None = None,
+) -> Array:
+    return _grad("selu", "selu_grad", grad, x, y, 1.0, out)
+
+
+def celu_grad(
+    grad: ArrayLike,
+    *,
+    x: ArrayLike | None = None,
+    y: ArrayLike | None = None,
+    alpha: float = 1.0,
+    out: Array | None = None,
+) -> Array:
+    a = _check_alpha(alpha, "celu_grad", positive=True)
+    return _grad("celu", "celu_grad", grad, x, y, a, out)
+
+
+def relu_grad(
+    grad: ArrayLike,
+    *,
+    x: ArrayLike | None = None,
+    y: ArrayLike | None = None,
+    out: Array | None = None,
+) -> Array:
+    return _grad("relu", "relu_grad", grad, x, y, 0.0, out)
+
+
+elu_grad.__doc__ = "Gradient of :func:`elu`: ``grad if x > 0 else grad * alpha * exp(x)``;" + (
+    " from y: ``grad * (y + alpha)`` where y <= 0." + _GRAD_DOC
+)
+selu_grad.__doc__ = (
+    "Gradient of :func:`selu`: ``grad * SELU_SCALE`` where x > 0, else "
+    "``grad * SELU_SCALE * SELU_ALPHA * exp(x)``; from y: ``grad * (y + SELU_SCALE * "
+    "SELU_ALPHA)`` where y <= 0." + _GRAD_DOC
+)
+celu_grad.__doc__ = (
+    "Gradient of :func:`celu`: ``grad if x > 0 else grad * exp(x / alpha)``; from y: "
+    "``grad * (y / alpha + 1)`` where y <= 0.  ``alpha`` must be > 0." + _GRAD_DOC
+)
+relu_grad.__doc__ = (
+    "Gradient of :func:`relu`: ``grad if x > 0 else 0`` (the same from y)." + _GRAD_DOC
+)
