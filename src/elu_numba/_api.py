@@ -75,9 +75,15 @@ def _check_alpha(alpha: Any, fn: str, *, positive=False, nonnegative=False) -> f
     return a
 
 
-def _check_out(out: Any, shape: tuple, result: np.dtype, fn: str) -> None:
-    if not isinstance(out, np.ndarray):
-        raise TypeError(f"{fn}: out must be a numpy.ndarray, got {type(out).__name__}")
+def _as_output(out: Any, fn: str) -> np.ndarray:
+    """The ndarray to write into for ``out`` (a view of it, never a copy)."""
+    if isinstance(out, np.ndarray):
+        return out
+    raise TypeError(f"{fn}: out must be a numpy.ndarray, got {type(out).__name__}")
+
+
+def _check_out(out: Any, shape: tuple, result: np.dtype, fn: str) -> np.ndarray:
+    out = _as_output(out, fn)
     if out.dtype.kind != "f" or out.dtype.itemsize > 8:
         raise TypeError(
             f"{fn}: out has dtype {out.dtype}; it must be float16, float32 or float64"
@@ -88,6 +94,7 @@ def _check_out(out: Any, shape: tuple, result: np.dtype, fn: str) -> None:
         raise ValueError(f"{fn}: out has shape {out.shape}, but the result has shape {shape}")
     if not out.flags.writeable:
         raise ValueError(f"{fn}: output array is read-only")
+    return out
 
 
 def _broadcast_shape(fn: str, *arrays: np.ndarray) -> tuple:
@@ -181,11 +188,10 @@ def _unary(name: str, fn: str, x, alpha: float, out):
         order = "F" if xa.flags.f_contiguous and not xa.flags.c_contiguous else "C"
         res = np.empty(xa.shape, dtype=result, order=order)
     else:
-        _check_out(out, xa.shape, result, fn)
-        res = out
+        res = _check_out(out, xa.shape, result, fn)
     work = np.dtype(np.float32) if res.dtype.itemsize <= 4 and result.itemsize <= 4 else result
     _run(name, [xa], res, work.type(alpha))
-    return _finish(res, out is None and xa.ndim == 0)
+    return _finish(res, xa.ndim == 0) if out is None else out
 
 
 def _grad(name: str, fn: str, grad, x, y, alpha: float, out):
@@ -201,11 +207,10 @@ def _grad(name: str, fn: str, grad, x, y, alpha: float, out):
     if out is None:
         res = np.empty(shape, dtype=result)
     else:
-        _check_out(out, shape, result, fn)
-        res = out
+        res = _check_out(out, shape, result, fn)
     work = np.dtype(np.float32) if res.dtype.itemsize <= 4 and result.itemsize <= 4 else result
     _run(f"{name}_grad_{which}", [ga, va], res, work.type(alpha))
-    return _finish(res, out is None and ga.ndim == 0 and va.ndim == 0)
+    return _finish(res, len(shape) == 0) if out is None else out
 
 
 # -- the public functions ------------------------------------------------------------------
