@@ -36,10 +36,11 @@ def _backend(arrays):
             from . import _dask
 
             return _dask
-        if hasattr(a, "__cuda_array_interface__"):
-            from . import cuda
+        # numba.cuda's simulator arrays have no interface, only numba's __cuda_ndarray__ mark
+        if hasattr(a, "__cuda_array_interface__") or getattr(a, "__cuda_ndarray__", False):
+            from ._cuda_kernels import cuda_module  # not "from . import cuda": see there
 
-            return cuda
+            return cuda_module()
     return None
 
 
@@ -60,6 +61,11 @@ def _result_dtype(*arrays: np.ndarray) -> np.dtype:
     return np.result_type(*dts).newbyteorder("=")
 
 
+def _work_dtype(result: np.dtype) -> np.dtype:
+    """The dtype the kernel computes in: float64 stays, float32 and float16 use float32."""
+    return result if result in _WORK_DTYPES else np.dtype(np.float32)
+
+
 def _check_alpha(alpha: Any, fn: str, *, positive=False, nonnegative=False) -> float:
     if not isinstance(alpha, (Real, np.floating, np.integer)) or isinstance(alpha, bool):
         raise TypeError(f"{fn}: alpha must be a real number, got {type(alpha).__name__}")
@@ -76,18 +82,36 @@ def _check_alpha(alpha: Any, fn: str, *, positive=False, nonnegative=False) -> f
 
 
 def _as_output(out: Any, fn: str) -> np.ndarray:
-    """The ndarray to write into for ``out`` (a view of it, never a copy)."""
+    """The ndarray to write into for ``out``: out itself or a view of its memory, never a copy.
+
+    Besides NumPy arrays (memmaps included), any object whose memory NumPy can view works: a
+    CPU ``torch.Tensor``, an ``xarray.DataArray`` holding a NumPy array, ``array.array``, a
+    writable ``memoryview``.  The proof that the view is ``out``'s own memory: two conversions
+    overlap, which two fresh copies (both alive at once) never do.  Anything that would be
+    converted by copying (a list, a tensor that requires grad, a lazy array) raises TypeError.
+    """
     if isinstance(out, np.ndarray):
         return out
-    raise TypeError(f"{fn}: out must be a numpy.ndarray, got {type(out).__name__}")
+    kind = type(out).__name__
+    try:
+        view, again = np.asarray(out), np.asarray(out)
+    except Exception as e:  # e.g. torch: "Can't call numpy() on Tensor that requires grad"
+        raise TypeError(f"{fn}: out of type {kind} cannot be written in place ({e})") from None
+    shared = view is again or (
+        np.may_share_memory(view, again) if view.size else view.base is not None
+    )
+    if not shared:
+        raise TypeError(
+            f"{fn}: out of type {kind} cannot be written in place: NumPy can only copy it; "
+            "pass a numpy.ndarray or an array whose memory NumPy can view"
+        )
+    return view
 
 
 def _check_out(out: Any, shape: tuple, result: np.dtype, fn: str) -> np.ndarray:
     out = _as_output(out, fn)
     if out.dtype.kind != "f" or out.dtype.itemsize > 8:
-        raise TypeError(
-            f"{fn}: out has dtype {out.dtype}; it must be float16, float32 or float64"
-        )
+        raise TypeError(f"{fn}: out has dtype {out.dtype}; it must be float16, float32 or float64")
     if not np.can_cast(result, out.dtype, casting="same_kind"):
         raise TypeError(f"{fn}: cannot write a {result} result into out of dtype {out.dtype}")
     if out.shape != shape:
@@ -127,7 +151,7 @@ def _run(name: str, inputs: list, out: np.ndarray, alpha_w) -> None:
     flats = [_flat(a, shape, work) for a in inputs]
     oflat = _flat(out, shape, work)
     if oflat is not None and all(
-        f is not None and _same_layout(a, out) for f, a in zip(flats, inputs)
+        f is not None and _same_layout(a, out) for f, a in zip(flats, inputs, strict=True)
     ):
         mode, target = "out", oflat
         for i, a in enumerate(inputs):
@@ -189,7 +213,7 @@ def _unary(name: str, fn: str, x, alpha: float, out):
         res = np.empty(xa.shape, dtype=result, order=order)
     else:
         res = _check_out(out, xa.shape, result, fn)
-    work = np.dtype(np.float32) if res.dtype.itemsize <= 4 and result.itemsize <= 4 else result
+    work = _work_dtype(result)
     _run(name, [xa], res, work.type(alpha))
     return _finish(res, xa.ndim == 0) if out is None else out
 
@@ -208,7 +232,7 @@ def _grad(name: str, fn: str, grad, x, y, alpha: float, out):
         res = np.empty(shape, dtype=result)
     else:
         res = _check_out(out, shape, result, fn)
-    work = np.dtype(np.float32) if res.dtype.itemsize <= 4 and result.itemsize <= 4 else result
+    work = _work_dtype(result)
     _run(f"{name}_grad_{which}", [ga, va], res, work.type(alpha))
     return _finish(res, len(shape) == 0) if out is None else out
 

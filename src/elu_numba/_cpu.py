@@ -27,7 +27,9 @@ PARALLEL_THRESHOLD = 1 << 15
 
 
 def _unary(fn, parallel, mode):
-    rng = prange if parallel else range  # a closure cell, so it is part of the cache key
+    # Closure cells are part of Numba's on-disk cache key: ``rng`` keeps the serial and the
+    # parallel loop (which share their source lines) apart.
+    rng = prange if parallel else range
     if mode == "inplace":
 
         @kernel(parallel)

@@ -1,18 +1,66 @@
 """The one place that sets Numba options for every kernel in elu_numba.
 
-* ``FASTMATH`` keeps IEEE semantics: only ``contract`` (fuse a*b+c into one FMA).  Full
-  ``fastmath=True`` would assume no NaN/inf and reassociate, which breaks NaN propagation and
-  the rounding tricks in :mod:`elu_numba._math`.
+* ``FASTMATH`` is empty: strict IEEE semantics.  Where a fused multiply-add helps, the math
+  says so with an explicit ``fma`` (``elu_numba._math.fma``), so every entry point -- the
+  njit loops (vectorized or not), the ufuncs, the scalar functions -- gives bit-identical
+  results.  Letting LLVM ``contract`` freely made vector and scalar code differ by 1 ULP;
+  ``fastmath=True`` would also assume no NaN/inf and break NaN propagation.
 * ``cache=True`` everywhere: the second process loads machine code from ``__pycache__``.
 * Nothing is compiled at import: dispatchers compile per dtype on first call.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
+
 import numba
+from numba.core import caching
 from numba.extending import register_jitable
 
-FASTMATH = frozenset({"contract"})
+FASTMATH: frozenset[str] = frozenset()
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _stamp() -> str:
+    h = hashlib.sha256()
+    for name in ("_math.py", "_options.py"):
+        with open(os.path.join(_HERE, name), "rb") as f:
+            h.update(f.read())
+    return h.hexdigest()[:16]
+
+
+STAMP = _stamp()
+
+
+def _package_locator(base):
+    """Numba's on-disk cache checks only the defining file's mtime; every kernel here also
+    depends on _math.py.  This locator, used only for files of this package, adds a hash of
+    the math to the stamp, so editing or upgrading the math never loads stale machine code."""
+
+    class Locator(base):
+        def get_source_stamp(self):
+            return (super().get_source_stamp(), STAMP)
+
+        @classmethod
+        def from_function(cls, py_func, py_file):
+            if os.path.dirname(os.path.abspath(py_file)) != _HERE:
+                return None
+            return super().from_function(py_func, py_file)
+
+    return Locator
+
+
+_impl = getattr(caching, "CacheImpl", None) or getattr(caching, "_CacheImpl", None)
+try:  # private Numba API: if it moves, caching still works, only without the extra stamp
+    _impl._locator_classes[:0] = [
+        _package_locator(caching.UserProvidedCacheLocator),
+        _package_locator(caching.InTreeCacheLocator),
+    ]
+except AttributeError:  # pragma: no cover
+    pass
+
 CACHE = True
 
 

@@ -25,6 +25,11 @@ def _ld(x):
     return np.asarray(x).astype(_LD)
 
 
+def _neg(x):
+    """x on the exponential side only (min(x, 0), NaN kept): the unused side never overflows."""
+    return np.minimum(_ld(x), 0)
+
+
 @dataclass(frozen=True)
 class Activation:
     name: str
@@ -58,8 +63,8 @@ ACTIVATIONS = {
             _api.elu_grad,
             True,
             (1.0, 0.5, 1.7, 3.0),
-            lambda x, a: _where(_ld(x), _ld(x), _LD(a) * np.expm1(_ld(x))),
-            lambda x, a: _where(_ld(x), _LD(1), _LD(a) * np.exp(_ld(x))),
+            lambda x, a: _where(_ld(x), _ld(x), _LD(a) * np.expm1(_neg(x))),
+            lambda x, a: _where(_ld(x), _LD(1), _LD(a) * np.exp(_neg(x))),
             lambda x, a: np.where(x > 0, x, a * (np.exp(x) - 1)),
         ),
         Activation(
@@ -68,8 +73,8 @@ ACTIVATIONS = {
             _api.selu_grad,
             False,
             (1.0,),
-            lambda x, a: _SS * _where(_ld(x), _ld(x), _SA * np.expm1(_ld(x))),
-            lambda x, a: _SS * _where(_ld(x), _LD(1), _SA * np.exp(_ld(x))),
+            lambda x, a: _SS * _where(_ld(x), _ld(x), _SA * np.expm1(_neg(x))),
+            lambda x, a: _SS * _where(_ld(x), _LD(1), _SA * np.exp(_neg(x))),
             lambda x, a: SELU_SCALE * np.where(x > 0, x, SELU_ALPHA * (np.exp(x) - 1)),
         ),
         Activation(
@@ -78,8 +83,8 @@ ACTIVATIONS = {
             _api.celu_grad,
             True,
             (1.0, 0.5, 1.7, 3.0),
-            lambda x, a: _where(_ld(x), _ld(x), _LD(a) * np.expm1(_ld(x) / _LD(a))),
-            lambda x, a: _where(_ld(x), _LD(1), np.exp(_ld(x) / _LD(a))),
+            lambda x, a: _where(_ld(x), _ld(x), _LD(a) * np.expm1(_neg(x) / _LD(a))),
+            lambda x, a: _where(_ld(x), _LD(1), np.exp(_neg(x) / _LD(a))),
             lambda x, a: np.where(x > 0, x, a * (np.exp(x / a) - 1)),
         ),
         Activation(
@@ -89,7 +94,7 @@ ACTIVATIONS = {
             False,
             (1.0,),
             lambda x, a: np.where(_ld(x) < 0, _LD(0), _ld(x)),
-            lambda x, a: _where(_ld(x), _LD(1), _LD(0)),
+            lambda x, a: np.where(np.isnan(_ld(x)), np.nan, _where(_ld(x), _LD(1), _LD(0))),
             lambda x, a: np.maximum(x, 0),
         ),
     ]

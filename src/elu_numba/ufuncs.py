@@ -12,6 +12,10 @@ True
 >>> ufuncs.elu(np.array([-1.0, 1.0], dtype=np.float32), 2.0)
 array([-1.2642411,  1.       ], dtype=float32)
 
+NaN inputs raise the CPU's "invalid" flag in the vectorized compares, so NumPy may warn
+"invalid value encountered"; the result is still NaN -- silence it with
+``np.errstate(invalid="ignore")``.  The functions in :mod:`elu_numba` never warn.
+
 These run on one thread (NumPy's ufunc machinery); the functions in :mod:`elu_numba` use all
 cores.  Importing this module loads (or the first time, compiles) the loops.
 """

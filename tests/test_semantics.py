@@ -1,0 +1,124 @@
+"""Every row of the semantics table in the README, for every function and both dtypes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import elu_numba as en
+from elu_numba import SELU_ALPHA, SELU_SCALE
+
+from .conftest import ACTS
+
+
+def test_selu_constants():
+    # the values from Klambauer et al. 2017 (arXiv:1706.02515), as in the reference articles
+    assert SELU_ALPHA == 1.6732632423543772848170429916717
+    assert SELU_SCALE == 1.0507009873554804934193349852946
+
+
+@pytest.mark.parametrize("alpha", [1.0, 0.5, 2.5])
+def test_elu_special_values(dtype, alpha):
+    x = np.array([np.nan, -np.inf, np.inf, -0.0, 0.0, 1e30, -1e30], dtype=dtype)
+    y = en.elu(x, alpha)
+    assert y.dtype == dtype
+    assert np.isnan(y[0])
+    assert y[1] == -dtype(alpha)
+    assert y[2] == np.inf
+    assert y[3] == 0 and np.signbit(y[3])  # -0.0 stays -0.0
+    assert y[4] == 0 and not np.signbit(y[4])
+    assert y[5] == dtype(1e30)
+    assert y[6] == -dtype(alpha)
+
+
+def test_nan_propagates_everywhere(act, dtype):
+    x = np.array([np.nan, 1.0, -1.0], dtype=dtype)
+    assert np.isnan(act.call(x)[0])
+    g = np.ones(3, dtype=dtype)
+    assert np.isnan(act.call_grad(g, x=x)[0])
+    assert np.isnan(act.call_grad(g, y=x)[0])
+    gn = np.full(3, np.nan, dtype=dtype)
+    # a NaN grad stays NaN, except where ReLU's derivative is exactly 0 (PyTorch's masking)
+    expect = [True, True, act.name != "relu"]
+    np.testing.assert_array_equal(np.isnan(act.call_grad(gn, x=x)), expect)
+    np.testing.assert_array_equal(np.isnan(act.call_grad(gn, y=x)), expect)
+
+
+def test_no_overflow_for_large_inputs(act, dtype):
+    big = np.array([np.finfo(dtype).max, 1e4, 800.0, 100.0, np.inf], dtype=dtype)
+    with np.errstate(all="raise"):  # no FloatingPointError from the kernels
+        y = act.call(big)
+        gx = act.call_grad(np.ones_like(big), x=big)
+        gy = act.call_grad(np.ones_like(big), y=y)
+    assert not np.isnan(y).any() and not np.isnan(gx).any() and not np.isnan(gy).any()
+    assert np.isinf(y[-1]) and y[-1] > 0
+
+
+@pytest.mark.parametrize(
+    "name, at_zero",
+    [("elu", 2.0), ("selu", SELU_SCALE * SELU_ALPHA), ("celu", 1.0), ("relu", 0.0)],
+)
+def test_gradient_at_zero_takes_the_exponential_branch(name, at_zero, dtype):
+    act = next(a for a in ACTS if a.name == name)
+    g = np.array([1.0, 1.0], dtype=dtype)
+    z = np.array([0.0, -0.0], dtype=dtype)
+    expect = dtype(at_zero)
+    np.testing.assert_array_equal(act.call_grad(g, alpha=2.0, x=z), [expect, expect])
+    np.testing.assert_array_equal(act.call_grad(g, alpha=2.0, y=z), [expect, expect])
+
+
+def test_expm1_not_exp_minus_one(dtype):
+    # exp(x) - 1 is 100% wrong here in float32; expm1 keeps full relative accuracy
+    x = np.array([-1e-8, -1e-12, -1e-20, -3e-38], dtype=dtype)
+    ref = np.expm1(x.astype(np.longdouble)).astype(dtype)
+    np.testing.assert_array_equal(en.elu(x), ref)
+    np.testing.assert_array_equal(en.celu(x), ref)
+    assert (np.exp(x) - 1 != ref).any()  # the naive formula really fails here
+
+
+def test_grad_from_y_saturates_but_from_x_keeps_it(dtype):
+    x = np.array([-20.0, -30.0], dtype=dtype) if dtype == np.float32 else np.array([-40.0])
+    y = en.elu(x)
+    assert (y == -1).all()  # saturated to -alpha
+    g = np.ones_like(x)
+    assert (en.elu_grad(g, y=y) == 0).all()  # documented loss
+    gx = en.elu_grad(g, x=x)
+    np.testing.assert_allclose(gx, np.exp(x.astype(np.float64)), rtol=4 * np.finfo(dtype).eps)
+
+
+def test_gradient_deep_negative_is_subnormal_not_clamped():
+    x = np.array([-710.0, -720.0, -744.0, -746.0, -1e5])
+    g = en.elu_grad(np.ones_like(x), x=x)
+    ref = np.exp(x.astype(np.longdouble))
+    # subnormal results: within 1 unit of the smallest subnormal
+    assert np.all(np.abs(g - ref.astype(np.float64)) <= np.finfo(np.float64).smallest_subnormal)
+    assert g[-1] == 0.0
+
+
+@pytest.mark.parametrize("fn", [en.elu_grad, en.celu_grad])
+def test_grad_from_y_needs_nonnegative_alpha(fn):
+    g = np.ones(3)
+    with pytest.raises(ValueError, match="alpha"):
+        fn(g, y=np.zeros(3), alpha=-1.0)
+
+
+def test_elu_negative_alpha_from_x_is_allowed():
+    x = np.array([-1.0, 1.0])
+    np.testing.assert_allclose(en.elu(x, -2.0), [-2.0 * np.expm1(-1.0), 1.0])
+    np.testing.assert_allclose(en.elu_grad(np.ones(2), x=x, alpha=-2.0), [-2 * np.exp(-1), 1])
+
+
+@pytest.mark.parametrize("alpha", [0.0, -1.0])
+def test_celu_alpha_must_be_positive(alpha):
+    with pytest.raises(ValueError, match="alpha must be > 0"):
+        en.celu(np.ones(3), alpha)
+
+
+def test_relu_semantics(dtype):
+    x = np.array([np.nan, -1.0, -0.0, 0.0, 2.0, -np.inf, np.inf], dtype=dtype)
+    y = en.relu(x)
+    assert np.isnan(y[0])
+    np.testing.assert_array_equal(y[1:], [0, -0.0, 0, 2, 0, np.inf])
+    g = en.relu_grad(np.full(7, 3.0, dtype=dtype), x=x)
+    assert np.isnan(g[0])
+    np.testing.assert_array_equal(g[1:], [0, 0, 0, 3, 0, 3])
