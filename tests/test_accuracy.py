@@ -28,7 +28,7 @@ def test_reference_agrees_with_mpmath():
     x = np.array([-1e-8, -0.3, -1.0, -5.0, -30.0, -700.0, 2.0])
     ref = act.reference(x, 1.7)
     with mpmath.workdps(50):
-        for xi, ri in zip(x, ref):
+        for xi, ri in zip(x, ref, strict=True):
             m = xi if xi > 0 else 1.7 * mpmath.expm1(mpmath.mpf(xi) / mpmath.mpf(1.7))
             r = mpmath.mpf(np.format_float_scientific(ri, unique=True))
             assert abs(float((r - m) / m)) < 1e-18  # longdouble: 64-bit significand

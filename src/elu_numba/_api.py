@@ -26,7 +26,7 @@ _parallel_lock = threading.Lock()
 
 # -- foreign arrays: a backend module has dispatch(kernel_name, inputs, alpha, out) ------
 # kernel_name is a function of elu_numba._math ("elu", "elu_grad_y", ...), inputs the list of
-# input arrays ([x] or [grad, x_or_y]), alpha already validated ------------------------------------------------------------------------
+# input arrays ([x] or [grad, x_or_y]), alpha already validated.
 def _backend(arrays):
     """The module that handles these arrays when one is a CUDA or Dask array, else None."""
     for a in arrays:
