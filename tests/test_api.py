@@ -1,0 +1,181 @@
+"""dtypes, shapes, layouts, in place, overlap, and errors raised before any write."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import elu_numba as en
+
+from .conftest import ACTS, random_values
+
+LAYOUTS = {
+    "C": lambda a: a.reshape(6, -1),
+    "F": lambda a: np.asfortranarray(a.reshape(6, -1)),
+    "transposed": lambda a: a.reshape(6, -1).T,
+    "strided": lambda a: a[::3],
+    "reversed": lambda a: a[::-1],
+    "negative-2d": lambda a: a.reshape(6, -1)[::-2, ::-3],
+    "byteswapped": lambda a: a.astype(a.dtype.newbyteorder()),
+}
+
+
+def _reference(act, x, alpha=1.0):
+    """The function on a native contiguous copy: what any layout must reproduce."""
+    return act.call(np.ascontiguousarray(x, dtype=x.dtype.newbyteorder("=")), alpha)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_layouts_out_of_place(act, dtype, layout):
+    x = LAYOUTS[layout](random_values(dtype, 600))
+    got = act.call(x, 1.5)
+    assert got.shape == x.shape and got.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(got, _reference(act, x, 1.5))
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_layouts_in_place_touch_only_the_view(act, dtype, layout):
+    base = random_values(dtype, 600)
+    if layout == "byteswapped":
+        base = base.astype(base.dtype.newbyteorder())
+        view = base[::2]
+    else:
+        view = LAYOUTS[layout](base)
+    before = base.copy()
+    expect = _reference(act, view, 0.7)
+    res = act.call(view, 0.7, out=view)
+    assert res is view
+    np.testing.assert_array_equal(view, expect)
+    mask = np.ones(base.shape, bool)
+    mask_view = LAYOUTS[layout](mask) if layout != "byteswapped" else mask[::2]
+    if layout != "byteswapped":
+        mask_view[...] = False
+    else:
+        mask[::2] = False
+    np.testing.assert_array_equal(base[mask], before[mask])  # the rest is untouched
+
+
+def test_gradient_in_place_into_grad_and_into_y(act, dtype):
+    x = random_values(dtype, 5000)
+    y = act.call(x)
+    g = random_values(dtype, 5000, seed=4)
+    expect = act.call_grad(g, y=y)
+    g2 = g.copy()
+    assert act.call_grad(g2, y=y, out=g2) is g2
+    np.testing.assert_array_equal(g2, expect)
+    y2 = y.copy()
+    assert act.call_grad(g, y=y2, out=y2) is y2
+    np.testing.assert_array_equal(y2, expect)
+
+
+def test_partial_overlap_behaves_like_a_copy(act):
+    for n in (50, 100_000):  # serial and parallel kernels
+        buf = random_values(np.float64, n + 1)
+        x = buf[:-1]
+        out = buf[1:]
+        expect = act.call(x.copy())
+        act.call(x, out=out)
+        np.testing.assert_array_equal(out, expect)
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 33, 1 << 15, (1 << 16) + 3])
+def test_sizes_serial_and_parallel(act, dtype, n):
+    x = random_values(dtype, n)
+    ref = np.array([act.call(v) for v in x[:5]]) if n else np.empty(0)
+    got = act.call(x)
+    np.testing.assert_array_equal(got[:5], ref)
+    assert got.shape == (n,)
+
+
+def test_dtypes():
+    assert en.elu(np.ones(3, np.float16)).dtype == np.float16
+    assert en.elu(np.ones(3, np.float32)).dtype == np.float32
+    assert en.elu(np.arange(3)).dtype == np.float64
+    assert en.elu(np.array([True, False])).dtype == np.float64
+    assert en.elu(np.arange(3, dtype=np.uint8)).dtype == np.float64
+    assert en.elu_grad(np.ones(2, np.float32), x=np.ones(2, np.float32)).dtype == np.float32
+    assert en.elu_grad(np.ones(2, np.float32), x=np.ones(2)).dtype == np.float64
+    # alpha is cast to the array's dtype: a float32 input never becomes float64
+    assert en.elu(np.float32(-1.0), np.float64(1.1)).dtype == np.float32
+
+
+def test_float16_is_computed_in_float32():
+    x = np.linspace(-5, 5, 101).astype(np.float16)
+    expect = en.celu(x.astype(np.float32), 0.3).astype(np.float16)
+    np.testing.assert_array_equal(en.celu(x, 0.3), expect)
+    out64 = np.empty(101)
+    en.celu(x, 0.3, out=out64)
+    np.testing.assert_array_equal(out64, en.celu(x.astype(np.float32), 0.3))
+
+
+def test_array_likes_and_scalars():
+    np.testing.assert_allclose(en.elu([-1.0, 2.0]), [np.expm1(-1), 2.0])
+    s = en.elu(-1.0)
+    assert isinstance(s, np.float64) and s == np.expm1(-1.0)
+    z = en.selu(np.array(2.0))
+    assert np.ndim(z) == 0
+    assert en.elu_grad(2.0, x=-1.0) == 2 * np.exp(-1.0)
+
+
+def test_out_of_place_keeps_fortran_order():
+    x = np.asfortranarray(random_values(np.float32, 600).reshape(20, 30))
+    assert en.elu(x).flags.f_contiguous
+
+
+def test_out_dtype_cast_like_numpy():
+    x = random_values(np.float64, 100)
+    out = np.empty(100, np.float32)
+    en.elu(x, out=out)
+    np.testing.assert_array_equal(out, en.elu(x).astype(np.float32))
+
+
+def test_gradient_broadcasts():
+    g = np.ones((3, 1))
+    x = np.array([-1.0, 0.5])
+    np.testing.assert_allclose(en.elu_grad(g, x=x), np.broadcast_to([np.exp(-1), 1], (3, 2)))
+
+
+BAD_CALLS = [
+    (TypeError, "dtype complex", lambda x, o: en.elu(x.astype(complex))),
+    (TypeError, "dtype object", lambda x, o: en.elu(x.astype(object))),
+    (TypeError, "out has dtype int64", lambda x, o: en.elu(x, out=np.zeros(x.shape, int))),
+    (ValueError, "out has shape", lambda x, o: en.elu(x, out=o[:-1])),
+    (ValueError, "read-only", lambda x, o: en.elu(x, out=_readonly(o))),
+    (ValueError, "alpha must be > 0", lambda x, o: en.celu(x, 0.0, out=o)),
+    (ValueError, "alpha must be finite", lambda x, o: en.elu(x, np.nan, out=o)),
+    (TypeError, "alpha must be a real", lambda x, o: en.elu(x, "1", out=o)),
+    (TypeError, "exactly one of x=", lambda x, o: en.elu_grad(x, out=o)),
+    (TypeError, "exactly one of x=", lambda x, o: en.elu_grad(x, x=x, y=x, out=o)),
+    (ValueError, "alpha >= 0", lambda x, o: en.elu_grad(x, y=x, alpha=-1, out=o)),
+    (ValueError, "could not be broadcast", lambda x, o: en.elu_grad(x, x=x[:3], out=o)),
+    (TypeError, "out must be a numpy.ndarray", lambda x, o: en.elu(x, out=[0.0] * x.size)),
+]
+
+
+def _readonly(a):
+    a.flags.writeable = False
+    return a
+
+
+@pytest.mark.parametrize("exc, msg, call", BAD_CALLS, ids=[m for _, m, _ in BAD_CALLS])
+def test_errors_are_raised_before_any_write(exc, msg, call):
+    x = random_values(np.float64, 10)
+    o = np.full(10, 7.0)
+    before = x.copy()
+    with pytest.raises(exc, match=msg):
+        call(x, o)
+    np.testing.assert_array_equal(o, 7.0)
+    np.testing.assert_array_equal(x, before)
+
+
+def test_float128_is_rejected():
+    if np.dtype(np.longdouble).itemsize <= 8:
+        pytest.skip("longdouble is float64 here")
+    with pytest.raises(TypeError, match="longdouble|float128"):
+        en.elu(np.ones(2, np.longdouble))
+
+
+@pytest.mark.parametrize("act", ACTS, ids=lambda a: a.name)
+def test_docstrings_state_formula_and_errors(act):
+    assert "x > 0" in act.forward.__doc__ or "SELU_SCALE" in act.forward.__doc__
+    assert "alpha" in act.grad.__doc__ and "y" in act.grad.__doc__
