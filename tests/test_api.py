@@ -148,7 +148,7 @@ BAD_CALLS = [
     (TypeError, "exactly one of x=", lambda x, o: en.elu_grad(x, x=x, y=x, out=o)),
     (ValueError, "alpha >= 0", lambda x, o: en.elu_grad(x, y=x, alpha=-1, out=o)),
     (ValueError, "could not be broadcast", lambda x, o: en.elu_grad(x, x=x[:3], out=o)),
-    (TypeError, "out must be a numpy.ndarray", lambda x, o: en.elu(x, out=[0.0] * x.size)),
+    (TypeError, "cannot be written in place", lambda x, o: en.elu(x, out=[0.0] * x.size)),
 ]
 
 
