@@ -96,14 +96,17 @@ def _as_output(out: Any, fn: str) -> np.ndarray:
     try:
         view, again = np.asarray(out), np.asarray(out)
     except Exception as e:  # e.g. torch: "Can't call numpy() on Tensor that requires grad"
-        raise TypeError(f"{fn}: out of type {kind} cannot be written in place ({e})") from None
+        raise TypeError(
+            f"{fn}: out must be a numpy.ndarray or an array whose memory NumPy can view; "
+            f"this {kind} cannot be written in place ({e})"
+        ) from None
     shared = view is again or (
         np.may_share_memory(view, again) if view.size else view.base is not None
     )
     if not shared:
         raise TypeError(
-            f"{fn}: out of type {kind} cannot be written in place: NumPy can only copy it; "
-            "pass a numpy.ndarray or an array whose memory NumPy can view"
+            f"{fn}: out must be a numpy.ndarray or an array whose memory NumPy can view; "
+            f"a {kind} cannot be written in place (NumPy can only copy it)"
         )
     return view
 

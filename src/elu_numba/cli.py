@@ -277,7 +277,7 @@ def _run_chunks(act, alpha, src: np.ndarray, dst: np.ndarray, chunk_bytes: int, 
     order = "F" if dst.flags.f_contiguous and not dst.flags.c_contiguous else "C"
     s, d = src.reshape(-1, order=order), dst.reshape(-1, order=order)
     step = max(1, chunk_bytes // max(s.itemsize, d.itemsize))
-    pages = [_Pages(s)] if s is d else [_Pages(s), _Pages(d)]
+    pages = [_Pages(s)] if src is dst else [_Pages(s), _Pages(d)]
     with _progress(s.nbytes, bar_desc, quiet) as bar:
         for first in range(0, s.size, step):
             stop = min(s.size, first + step)

@@ -1,0 +1,66 @@
+"""pytest configuration of the benchmark suite (see README "Benchmarks").
+
+* ``bench_*.py`` files are collected as test modules here (the ``_cpu.py`` docs point at them).
+* With benchmarks disabled (``--benchmark-disable``, in the project's addopts) the suite is a
+  smoke run: only the smallest size of each group, each implementation checked and called
+  once.  ``--benchmark-enable --benchmark-only`` runs the real thing.
+* The largest size (2**26) is generated only when ``-m`` names ``bigmem``.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from _harness import BIGMEM_LOG2_SIZES, DEFAULT_LOG2_SIZES, Settings, environment, is_smoke
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("elu_numba benchmarks")
+    group.addoption(
+        "--bench-sizes",
+        default=None,
+        help="comma-separated log2 sizes for the throughput groups, e.g. 10,20,25 "
+        f"(default {','.join(map(str, DEFAULT_LOG2_SIZES))}, "
+        f"plus {','.join(map(str, BIGMEM_LOG2_SIZES))} with -m bigmem)",
+    )
+    group.addoption(
+        "--bench-time",
+        type=float,
+        default=0.1,
+        help="seconds of timed calls per benchmark (default 0.1)",
+    )
+    group.addoption(
+        "--bench-max-rounds",
+        type=int,
+        default=200,
+        help="most rounds per benchmark (default 200; a round is >= 2 ms of calls)",
+    )
+
+
+def pytest_collect_file(file_path, parent):
+    if file_path.suffix == ".py" and file_path.name.startswith("bench_"):
+        return pytest.Module.from_parent(parent, path=file_path)
+    return None
+
+
+@pytest.fixture(scope="session")
+def bench_settings(pytestconfig) -> Settings:
+    return Settings(
+        smoke=is_smoke(pytestconfig),
+        budget=pytestconfig.getoption("--bench-time"),
+        min_rounds=pytestconfig.getoption("benchmark_min_rounds"),
+        max_rounds=pytestconfig.getoption("--bench-max-rounds"),
+    )
+
+
+@pytest.fixture(scope="session")
+def memory_limits() -> dict:
+    """group -> per-call seconds of the memory limit measured in this run."""
+    return {}
+
+
+def pytest_benchmark_update_machine_info(config, machine_info):
+    machine_info["elu_numba_bench"] = {
+        **environment(),
+        "bench_time": config.getoption("--bench-time"),
+    }

@@ -1,0 +1,360 @@
+"""benchmarks/report.py: pytest-benchmark JSON -> markdown table and PNG chart."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+REPORT = ROOT / "benchmarks" / "report.py"
+
+
+def _load_report():
+    spec = importlib.util.spec_from_file_location("elu_numba_bench_report", REPORT)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod  # dataclasses look their module up
+    spec.loader.exec_module(mod)
+    return mod
+
+
+report = _load_report()
+
+
+def _entry(name, group, median, extra, *, mn=None):
+    mn = median * 0.9 if mn is None else mn
+    stats = {
+        "min": mn,
+        "max": median * 1.5,
+        "mean": median * 1.1,
+        "stddev": median * 0.1,
+        "rounds": 7,
+        "median": median,
+        "iqr": median * 0.05,
+        "q1": median * 0.97,
+        "q3": median * 1.02,
+        "iqr_outliers": 0,
+        "stddev_outliers": 1,
+        "outliers": "1;0",
+        "ld15iqr": mn,
+        "hd15iqr": median * 1.5,
+        "ops": 1 / (median * 1.1),
+        "total": median * 7.7,
+        "iterations": 3,
+    }
+    return {
+        "group": group,
+        "name": name,
+        "fullname": f"benchmarks/bench_kernels.py::{name}",
+        "params": None,
+        "param": None,
+        "extra_info": extra,
+        "options": {"disable_gc": False, "timer": "perf_counter", "min_rounds": 5},
+        "stats": stats,
+    }
+
+
+LABELS = {
+    "memory-limit": ("memory limit (scale)", "limit"),
+    "elu_numba": ("elu_numba", "elu_numba"),
+    "numpy": ("NumPy where/exp-1", "numpy"),
+    "torch": ("PyTorch", "peer"),
+}
+
+
+def _throughput(function, dtype, log2n, mode, impl, median, arity=1):
+    itemsize = {"float16": 2, "float32": 4, "float64": 8}[dtype]
+    n = 1 << log2n
+    label, family = LABELS[impl]
+    group = f"{function} {dtype} n=2^{log2n} {mode}"
+    extra = {
+        "kind": "throughput",
+        "function": function,
+        "dtype": dtype,
+        "n": n,
+        "log2n": log2n,
+        "mode": mode,
+        "impl": impl,
+        "label": label,
+        "family": family,
+        "bytes_per_call": (arity + 1) * n * itemsize,
+    }
+    name = f"test_throughput[{function}-{dtype}-2^{log2n}-{mode}-{impl}]"
+    return _entry(name, group, median, extra)
+
+
+def _crossover(n_log2, impl, median):
+    extra = {
+        "kind": "crossover",
+        "function": "elu",
+        "dtype": "float32",
+        "mode": "inplace",
+        "n": 1 << n_log2,
+        "impl": impl,
+    }
+    return _entry(f"test_crossover[elu-float32-2^{n_log2}-inplace-{impl}]", "x", median, extra)
+
+
+def synthetic_run() -> dict:
+    b = []
+    # elu float32 in place at 2^20: limit 1 ms -> 8.39 GB/s; elu_numba 1.25x; torch 8x slower
+    for impl, t in (("memory-limit", 1e-3), ("elu_numba", 1.25e-3), ("numpy", 5e-3)):
+        b.append(_throughput("elu", "float32", 20, "inplace", impl, t))
+    b.append(_throughput("elu", "float32", 20, "inplace", "torch", 1e-2))
+    for impl, t in (("memory-limit", 2e-6), ("elu_numba", 3e-6), ("numpy", 9e-6)):
+        b.append(_throughput("elu", "float32", 10, "inplace", impl, t))
+    # elu float32 out of place at 2^12: elu_numba 2x slower than torch -> target not met
+    for impl, t in (("memory-limit", 4e-6), ("elu_numba", 2e-5), ("torch", 1e-5)):
+        b.append(_throughput("elu", "float32", 12, "out", impl, t))
+    # a gradient group without a memory limit: ratio n/a
+    b.append(_throughput("elu_grad_y", "float64", 14, "out", "elu_numba", 1e-4, arity=2))
+    # crossover: parallel wins at 2^9, loses at 2^10, wins from 2^11 on -> crossover 2^11
+    for k, s, p in ((8, 1.0, 3.0), (9, 2.0, 1.9), (10, 4.0, 4.5), (11, 8.0, 4.0), (12, 16, 9)):
+        b.append(_crossover(k, "njit-serial", s * 1e-6))
+        b.append(_crossover(k, "njit-parallel", p * 1e-6))
+    b.append(
+        _entry(
+            "test_import_time[elu_numba]",
+            "startup",
+            0.25,
+            {"kind": "startup", "what": "import elu_numba", "cache": ""},
+        )
+    )
+    return {
+        "machine_info": {
+            "python_version": "3.11.7",
+            "cpu": {"brand_raw": "Test CPU", "count": 2},
+            "elu_numba_bench": {
+                "cpu": "AMD EPYC test",
+                "cores": 2,
+                "l3_bytes": 32 << 20,
+                "numpy": "2.4.6",
+                "numba": "0.68.1",
+                "numba_threads": 2,
+                "numba_threading_layer": "workqueue",
+                "parallel_threshold": 1 << 15,
+                "torch": "2.13.0",
+            },
+        },
+        "commit_info": {"id": "0123456789abcdef", "dirty": True},
+        "benchmarks": b,
+        "datetime": "2025-01-01T00:00:00",
+        "version": "5.2.3",
+    }
+
+
+@pytest.fixture
+def results(tmp_path) -> Path:
+    p = tmp_path / "results.json"
+    p.write_text(json.dumps(synthetic_run()))
+    return p
+
+
+def _row(md: str, first_cell: str, section: str) -> list[str]:
+    """The cells of the table row starting with first_cell in the section headed section."""
+    part = md.split(section, 1)[1]
+    for line in part.splitlines():
+        if line.startswith(f"| {first_cell} |"):
+            return [c.strip() for c in line.strip("|").split("|")]
+    raise AssertionError(f"no row {first_cell!r} after {section!r}")
+
+
+def test_ratios_and_throughput_from_the_chosen_statistic(results):
+    run = report.load([results])
+    rows = {(r.function, r.n, r.mode, r.impl): r for r in report.throughput_rows(run, "median")}
+    elu = rows["elu", 1 << 20, "inplace", "elu_numba"]
+    assert elu.ratio == pytest.approx(1.25)
+    assert elu.bytes_per_s == pytest.approx(2 * 4 * 2**20 / 1.25e-3)
+    assert elu.elements_per_s == pytest.approx(2**20 / 1.25e-3)
+    assert rows["elu", 1 << 20, "inplace", "memory-limit"].ratio == pytest.approx(1.0)
+    assert rows["elu", 1 << 12, "out", "torch"].ratio == pytest.approx(2.5)
+    assert rows["elu_grad_y", 1 << 14, "out", "elu_numba"].ratio is None  # no limit measured
+    # every statistic scales alike here (min = 0.9 median), so ratios stay, times change
+    by_min = {(r.function, r.n, r.mode, r.impl): r for r in report.throughput_rows(run, "min")}
+    assert by_min["elu", 1 << 20, "inplace", "elu_numba"].seconds == pytest.approx(1.125e-3)
+    assert by_min["elu", 1 << 20, "inplace", "elu_numba"].ratio == pytest.approx(1.25)
+
+
+def test_markdown_table_rows(results, tmp_path):
+    out = tmp_path / "docs"
+    assert report.main([str(results), "--out-dir", str(out), "--no-chart"]) == 0
+    md = (out / "bench_table.md").read_text()
+    assert "AMD EPYC test, 2 cores, L3 32 MiB" in md
+    assert "commit 0123456789 (dirty)" in md
+    section = "### elu, float32, in place"
+    assert _row(md, "GB/s (× memory-limit time)", section) == [
+        "GB/s (× memory-limit time)",
+        "2^10",
+        "2^20",
+    ]
+    # 2 arrays x 4 bytes x 2^20 / 1 ms = 8.39 GB/s; 2^10: 8192 bytes / 2 us = 4.1 GB/s
+    assert _row(md, "memory limit (scale)", section)[1:] == ["4.1", "8.39"]
+    assert _row(md, "elu_numba", section)[1:] == ["2.73 (1.50×)", "6.71 (1.25×)"]
+    assert _row(md, "PyTorch", section)[1:] == ["–", "0.839 (10.00×)"]
+    assert _row(md, "elu_numba", "### elu, float32, out of place")[1:] == ["1.64 (5.00×)"]
+    assert "bench_chart.png" not in md
+
+
+def test_targets_from_the_run(results):
+    md = report.render_markdown(report.load([results]))
+    section = "## Speed targets"
+    rows = [line for line in md.split(section, 1)[1].splitlines() if line.startswith("| ")]
+    by_case = {r.split("|")[2].strip(): [c.strip() for c in r.strip("|").split("|")] for r in rows}
+    assert by_case["elu float32 2^20 in place"][3:] == ["8.00×", ">= 8.0×", "yes"]
+    assert by_case["elu float32 2^12 out of place"][3:] == ["0.50×", ">= 1.0×", "**no**"]
+    assert by_case["elu float32 2^26 in place"][3] == "not in this run"
+
+
+def test_targets_json_from_targets_script(results):
+    targets = {
+        "quick": False,
+        "targets": [
+            {
+                "description": "elu in place vs scale",
+                "case": "elu float32 2^26 in place",
+                "num": "elu_numba",
+                "den": "memory-limit",
+                "op": "<=",
+                "value": 1.2,
+                "ratio": 1.3456,
+                "met": False,
+            },
+            {
+                "description": "torch",
+                "case": "elu float32 2^20 in place",
+                "num": "torch",
+                "den": "elu_numba",
+                "op": ">=",
+                "value": 8.0,
+                "ratio": None,
+                "met": None,
+                "skipped": "torch is not installed",
+            },
+        ],
+        "rss": [
+            {
+                "call": "elu_numba.elu(x, out=x)",
+                "case": "float32 2^26",
+                "growth_fraction": 0.0004,
+                "goal": 0.01,
+                "met": True,
+            }
+        ],
+    }
+    md = report.render_markdown(report.load([results]), targets_json=targets)
+    assert "| elu in place vs scale | elu float32 2^26 in place | elu_numba / memory-limit | " \
+        "1.35× | <= 1.2× | **no** |" in md  # fmt: skip
+    assert "skipped: torch is not installed" in md
+    assert "| peak RSS growth of elu_numba.elu(x, out=x) | float32 2^26 | growth / array bytes " \
+        "| 0.04% | < 1% | yes |" in md  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("points", "expected"),
+    [
+        ([(256, 1.0, 3.0), (512, 2.0, 1.9), (1024, 4, 4.5), (2048, 8, 5), (4096, 16, 9)], 2048),
+        ([(256, 1.0, 0.5), (512, 2.0, 1.0)], 256),
+        ([(256, 1.0, 3.0), (512, 2.0, 2.5)], None),
+        ([(512, 2.0, 1.0), (256, 1.0, 3.0)], 512),  # order of the points does not matter
+        ([], None),
+    ],
+)
+def test_crossover(points, expected):
+    assert report.crossover(points) == expected
+
+
+def test_crossover_and_startup_sections(results):
+    md = report.render_markdown(report.load([results]))
+    assert "### elu, float32, in place: crossover 2^11" in md
+    assert "`_cpu.PARALLEL_THRESHOLD` in this run: 2^15 elements" in md
+    assert _row(md, "2^11", "## Serial/parallel crossover")[1:] == ["8 µs", "4 µs", "0.50"]
+    assert _row(md, "import elu_numba", "## Import and compile time")[2:] == [
+        "250 ms",
+        "225 ms",
+        "7",
+    ]
+
+
+def test_later_file_replaces_earlier_and_bad_json(results, tmp_path):
+    data = synthetic_run()
+    for b in data["benchmarks"]:
+        if b["extra_info"].get("impl") == "elu_numba" and b["extra_info"].get("n") == 1 << 20:
+            b["stats"]["median"] = 2e-3
+    newer = tmp_path / "newer.json"
+    newer.write_text(json.dumps(data))
+    rows = report.throughput_rows(report.load([results, newer]))
+    (elu,) = [r for r in rows if r.impl == "elu_numba" and r.n == 1 << 20]
+    assert elu.ratio == pytest.approx(2.0)
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"results": []}))
+    with pytest.raises(ValueError, match="not a pytest-benchmark JSON"):
+        report.load([bad])
+
+
+def test_chart_png_written(results, tmp_path):
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "docs"
+    assert report.main([str(results), "--out-dir", str(out)]) == 0
+    png = out / "bench_chart.png"
+    data = png.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert len(data) > 10_000
+    import matplotlib.image
+
+    h, w = matplotlib.image.imread(png).shape[:2]
+    assert w > 700 and h > 400
+    assert (
+        "![throughput against array size](bench_chart.png)" in (out / "bench_table.md").read_text()
+    )
+
+
+def test_command_line(results, tmp_path):
+    pytest.importorskip("matplotlib")
+    res = subprocess.run(
+        [sys.executable, str(REPORT), str(results), "--out-dir", str(tmp_path), "--stat", "min"],
+        capture_output=True,
+        text=True,
+    )
+    assert res.returncode == 0, res.stderr
+    assert (tmp_path / "bench_chart.png").stat().st_size > 0
+    assert "statistic: min" in (tmp_path / "bench_table.md").read_text()
+
+
+@pytest.mark.slow
+def test_real_run_end_to_end(tmp_path):
+    """A real (tiny) benchmark run through pytest-benchmark's JSON into the report."""
+    pytest.importorskip("pytest_benchmark")
+    pytest.importorskip("matplotlib")
+    js = tmp_path / "real.json"
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "benchmarks/bench_kernels.py",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--benchmark-enable",
+            "--benchmark-only",
+            "--bench-sizes=10",
+            "--bench-time=0.01",
+            "-k",
+            "elu-float32-2^10-inplace and (memory-limit or elu_numba or numpy)",
+            f"--benchmark-json={js}",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    run = report.load([js])
+    rows = report.throughput_rows(run)
+    assert {r.impl for r in rows} >= {"memory-limit", "elu_numba", "numpy"}
+    assert all(r.ratio is not None and r.ratio > 0 for r in rows)
+    assert report.main([str(js), "--out-dir", str(tmp_path / "docs")]) == 0
+    assert (tmp_path / "docs" / "bench_chart.png").stat().st_size > 0

@@ -1,0 +1,188 @@
+"""Compiled paths: scalar functions in user @njit code, threads, on-disk cache, vectorization."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from concurrent.futures import ThreadPoolExecutor
+from multiprocessing import get_context
+
+import numba
+import numpy as np
+import pytest
+
+import elu_numba as en
+from elu_numba import _cpu, scalar
+
+from .conftest import ACTS, random_values
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_scalar_functions_inside_user_njit(parallel, dtype):
+    @numba.njit(parallel=parallel)
+    def user_loop(x, g, out):
+        for i in numba.prange(x.size):
+            out[0, i] = scalar.elu(x[i], 0.5)
+            out[1, i] = scalar.selu(x[i])
+            out[2, i] = scalar.celu(x[i], 2.0)
+            out[3, i] = scalar.relu(x[i])
+            out[4, i] = scalar.elu_grad_x(g[i], x[i], 0.5)
+            out[5, i] = scalar.celu_grad_y(g[i], x[i], 2.0)
+
+    x = random_values(dtype, 3000)
+    g = random_values(dtype, 3000, seed=9)
+    out = np.empty((6, x.size), dtype)
+    user_loop(x, g, out)
+    np.testing.assert_array_equal(out[0], en.elu(x, 0.5))
+    np.testing.assert_array_equal(out[1], en.selu(x))
+    np.testing.assert_array_equal(out[2], en.celu(x, 2.0))
+    np.testing.assert_array_equal(out[3], en.relu(x))
+    np.testing.assert_array_equal(out[4], en.elu_grad(g, x=x, alpha=0.5))
+    np.testing.assert_array_equal(out[5], en.celu_grad(g, y=x, alpha=2.0))
+
+
+def test_scalar_keeps_float32():
+    @numba.njit
+    def f(v):
+        return scalar.elu(v)
+
+    assert f.nopython_signatures == [] or True
+    f(np.float32(-1.0))
+    (sig,) = f.nopython_signatures
+    assert sig.return_type == numba.float32
+
+
+def test_concurrent_threads_give_the_same_results(act):
+    xs = [random_values(np.float32, 200_000, seed=s) for s in range(8)]
+    expect = [act.call(x) for x in xs]
+
+    def work(i):
+        out = np.empty_like(xs[i])
+        act.call(xs[i], out=out)
+        return out
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(work, range(8)))
+    for got, exp in zip(results, expect, strict=True):
+        np.testing.assert_array_equal(got, exp)
+
+
+def test_serial_below_threshold_and_set_num_threads_respected(monkeypatch):
+    chosen = []
+    real = _cpu.loops
+
+    def spy(name, parallel, mode="out"):
+        chosen.append(parallel)
+        return real(name, parallel, mode)
+
+    monkeypatch.setattr(_cpu, "loops", spy)
+    big = random_values(np.float64, _cpu.PARALLEL_THRESHOLD)
+    en.elu(big[:100])
+    en.elu(big)
+    old = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        en.elu(big)
+    finally:
+        numba.set_num_threads(old)
+    assert chosen == [False, numba.config.NUMBA_NUM_THREADS > 1, False]
+
+
+def _run_py(code: str, env: dict) -> dict:
+    out = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+STATS = """
+    import json, time
+    t0 = time.perf_counter()
+    import elu_numba as en
+    from elu_numba import _cpu
+    t_import = time.perf_counter() - t0
+    compiled_at_import = _cpu.loops.cache_info().currsize
+    import numpy as np
+    x = np.linspace(-3, 3, 1000)
+    t0 = time.perf_counter()
+    en.elu(x)
+    t_first = time.perf_counter() - t0
+    k = _cpu.loops("elu", False, "out")
+    print(json.dumps(dict(import_s=t_import, first_s=t_first, at_import=compiled_at_import,
+                          hits=sum(k.stats.cache_hits.values()),
+                          misses=sum(k.stats.cache_misses.values()))))
+"""
+
+
+def test_no_compilation_at_import_and_disk_cache_reused(tmp_path):
+    env = {"NUMBA_CACHE_DIR": str(tmp_path)}
+    first = _run_py(STATS, env)
+    second = _run_py(STATS, env)
+    assert first["at_import"] == 0 and second["at_import"] == 0
+    assert first["misses"] == 1 and first["hits"] == 0  # compiled in the first process
+    assert second["hits"] == 1 and second["misses"] == 0  # loaded from disk in the second
+
+
+def test_cache_key_includes_the_math(tmp_path):
+    """Kernels depend on _math.py: its hash is part of the cache stamp of every kernel file."""
+    from numba.core import caching
+
+    from elu_numba import _options
+
+    locator = caching.CacheImpl._locator_classes[0]
+    assert locator.__module__ == "elu_numba._options"
+    loc = _options._package_locator(caching.InTreeCacheLocator).from_function(
+        _cpu._unary, _cpu.__file__
+    )
+    assert loc is not None and loc.get_source_stamp()[1] == _options.STAMP
+
+
+def _pool_work(seed):
+    x = random_values(np.float64, 50_000, seed=seed)
+    return float(np.abs(en.elu(x) - ACTS[0].reference(x, 1.0).astype(np.float64)).max())
+
+
+def test_multiprocessing_pool_with_cached_parallel_kernels():
+    with get_context("spawn").Pool(2) as pool:
+        errs = pool.map(_pool_work, range(4))
+    assert max(errs) < 1e-15
+
+
+ASM = """
+    import json, re
+    import numpy as np
+    from elu_numba import _cpu
+    res = {}
+    for name in ("elu", "selu", "celu", "elu_grad_x", "elu_grad_y"):
+        for dt in ("float32", "float64"):
+            k = _cpu.loops(name, False, "inplace" if "grad" not in name else "out")
+            a = np.linspace(-3, 3, 64).astype(dt)
+            args = (a, dt == "float32" and np.float32(1) or 1.0)
+            if "grad" in name:
+                args = (a, a.copy(), a.copy(), args[1])
+            k(*args)
+            asm = k.inspect_asm(k.signatures[-1])
+            calls = re.findall(r"call\\w*\\s+\\S*(exp|expm1)\\S*", asm)
+            res[f"{name}-{dt}"] = dict(packed=len(re.findall(r"v\\w+p[sd]\\s.*%ymm", asm)),
+                                       fma=len(re.findall(r"vfn?m(add|sub)\\w*pd.*%ymm", asm)),
+                                       libm=len(calls))
+    print(json.dumps(res))
+"""
+
+
+def test_hot_loops_are_vectorized(tmp_path):
+    """Fresh compile (empty cache) so the assembly is available: packed AVX2 ymm arithmetic,
+    packed FMAs, and no call to a libm exp/expm1."""
+    res = _run_py(ASM, {"NUMBA_CACHE_DIR": str(tmp_path)})
+    for key, r in res.items():
+        assert r["libm"] == 0, key
+        assert r["packed"] >= 20, (key, r)
+        if "grad_y" not in key:
+            assert r["fma"] >= 8, (key, r)
