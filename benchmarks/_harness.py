@@ -18,7 +18,7 @@ How the numbers are kept honest:
   between rounds (not timed), and when that restore wrote more than L3/8 bytes, a flush
   buffer of 2 x L3 is read, so that the restore's dirty lines are not written back during
   the next timed call;
-* a round is ``m`` calls on ``m`` different copies, long enough for the timer (>= 2 ms).
+* a round is ``m`` calls on ``m`` different copies, long enough for the timer (>= 5 ms).
 """
 
 from __future__ import annotations
@@ -661,7 +661,7 @@ class Settings:
     budget: float = 0.1  # seconds of timed calls per benchmark
     min_rounds: int = 5
     max_rounds: int = 200
-    round_time: float = 2e-3  # a round lasts at least this long (m calls)
+    round_time: float = 5e-3  # a round lasts at least this long (m calls)
     footprint: int = field(default_factory=lambda: 4 * l3_bytes())  # bytes the rotation spans
 
 

@@ -33,12 +33,17 @@ def pytest_addoption(parser):
         "--bench-max-rounds",
         type=int,
         default=200,
-        help="most rounds per benchmark (default 200; a round is >= 2 ms of calls)",
+        help="most rounds per benchmark (default 200; a round is >= 5 ms of calls)",
     )
 
 
 def pytest_collect_file(file_path, parent):
-    if file_path.suffix == ".py" and file_path.name.startswith("bench_"):
+    # a file named on the command line is collected by pytest itself
+    if (
+        file_path.suffix == ".py"
+        and file_path.name.startswith("bench_")
+        and not parent.session.isinitpath(file_path)
+    ):
         return pytest.Module.from_parent(parent, path=file_path)
     return None
 

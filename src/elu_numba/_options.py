@@ -82,7 +82,18 @@ def kernel(parallel: bool):
 
 def ufunc(signatures):
     """Decorator for a real ``numpy.ufunc`` built with ``@vectorize`` (compiled on creation)."""
-    return numba.vectorize(signatures, fastmath=set(FASTMATH), cache=CACHE, nopython=True)
+    def wrap(fn):
+        built = numba.vectorize(signatures, fastmath=set(FASTMATH), cache=CACHE)(fn)
+        # Numba >= 0.59 wraps the ufunc in a DUFunc; with fixed signatures the plain
+        # numpy.ufunc inside is complete.  Keep the wrapper alive: it owns the machine code.
+        inner = getattr(built, "ufunc", built)
+        _KEEPALIVE.append(built)
+        return inner
+
+    return wrap
+
+
+_KEEPALIVE: list = []
 
 
 def scalar_jit(fn):
