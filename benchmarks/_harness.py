@@ -263,6 +263,9 @@ def environment() -> dict:
         info["numba_threading_layer"] = numba.threading_layer()
     except ValueError:
         info["numba_threading_layer"] = "not started"
+    tuning = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OMP_NUM_THREADS", "NUMBA_NUM_THREADS")
+    tuning += ("NUMBA_THREADING_LAYER", "MKL_NUM_THREADS", "XLA_FLAGS")
+    info["env"] = {k: os.environ[k] for k in tuning if k in os.environ}
     for peer in ("torch", "numexpr", "jax"):
         mod = sys.modules.get(peer)
         if mod is not None:
@@ -658,7 +661,7 @@ IMPLS_BY_ID = {impl.id: impl for impl in IMPLS}
 @dataclass
 class Settings:
     smoke: bool = False  # benchmarks disabled: one call each, small buffers, no flush
-    budget: float = 0.1  # seconds of timed calls per benchmark
+    budget: float = 0.06  # seconds of timed calls per benchmark
     min_rounds: int = 5
     max_rounds: int = 200
     round_time: float = 5e-3  # a round lasts at least this long (m calls)

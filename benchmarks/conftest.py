@@ -26,8 +26,8 @@ def pytest_addoption(parser):
     group.addoption(
         "--bench-time",
         type=float,
-        default=0.1,
-        help="seconds of timed calls per benchmark (default 0.1)",
+        default=0.06,
+        help="seconds of timed calls per benchmark (default 0.06; at least 5 rounds)",
     )
     group.addoption(
         "--bench-max-rounds",

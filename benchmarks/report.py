@@ -312,6 +312,8 @@ def machine_line(run: Run) -> str:
         parts.append(
             f"{env['numba_threads']} Numba threads ({env.get('numba_threading_layer', '?')})"
         )
+    if env.get("env"):
+        parts.append(" ".join(f"{k}={v}" for k, v in env["env"].items()))
     peers = [f"{p} {env[p]}" for p in ("torch", "numexpr", "jax") if p in env]
     if peers:
         parts.append("peers: " + ", ".join(peers))
@@ -532,8 +534,9 @@ def render_chart(run: Run, path: str | Path, stat: str = "median", panels=DEFAUL
     for r in rows:
         if r.impl not in impls and r.impl != LIMIT:
             impls.append(r.impl)
-    cmap = plt.get_cmap("tab20" if len(impls) > 10 else "tab10")
-    colors = {impl: cmap(i % cmap.N) for i, impl in enumerate(impls)}
+    cmap = plt.get_cmap("tab10")  # past ten implementations the colours repeat, dotted
+    colors = {impl: cmap(i % 10) for i, impl in enumerate(impls)}
+    dotted = {impl for i, impl in enumerate(impls) if i >= 10}
     handles = {}
     for ax, key in zip(axes.flat, keys, strict=False):  # spare axes stay empty
         sel = [r for r in rows if (r.function, r.dtype, r.mode) == key]
@@ -552,6 +555,7 @@ def render_chart(run: Run, path: str | Path, stat: str = "median", panels=DEFAUL
                     "color": colors[impl],
                     "linewidth": 2.0 if is_ours else 1.2,
                     "marker": "o" if is_ours else ".",
+                    "linestyle": ":" if impl in dotted else "-",
                 }
             (line,) = ax.plot(xs, ys, label=rs[0].label, **style)
             handles.setdefault(rs[0].label, line)

@@ -36,7 +36,9 @@ def fit(degree):
 if __name__ == "__main__":
     deg = int(sys.argv[1])
     coeffs, worst = fit(deg)
-    print(f"# degree of h: {deg}, max relative error of expm1: {mp.nstr(worst, 5)} "
-          f"(2^{mp.nstr(mp.log(worst, 2), 4)})")
+    print(
+        f"# degree of h: {deg}, max relative error of expm1: {mp.nstr(worst, 5)} "
+        f"(2^{mp.nstr(mp.log(worst, 2), 4)})"
+    )
     for c in coeffs:
         print(repr(float(c)))
