@@ -18,12 +18,16 @@ How the numbers are kept honest:
   between rounds (not timed), and when that restore wrote more than L3/8 bytes, a flush
   buffer of 2 x L3 is read, so that the restore's dirty lines are not written back during
   the next timed call;
-* a round is ``m`` calls on ``m`` different copies, long enough for the timer (>= 5 ms).
+* a round is ``m`` calls on ``m`` different copies, long enough for the timer (>= 5 ms);
+* preallocated outputs (raw kernels, memory limit) are touched before timing; "out of place"
+  otherwise means what its users write: the call allocates its result;
+* the memory limit runs serial or parallel by elu_numba's own rule (``PARALLEL_THRESHOLD``).
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import math
 import os
 import platform
@@ -143,7 +147,8 @@ class Case:
 
     @property
     def id(self) -> str:
-        return f"{self.func.name}-{self.dtype.name}-2^{self.log2n}-{self.mode}"
+        """The test id part, e.g. ``elu-float32-2pow20-inplace`` (``-k`` refuses ``^``)."""
+        return f"{self.func.name}-{self.dtype.name}-2pow{self.log2n}-{self.mode}"
 
     @property
     def group(self) -> str:
@@ -247,7 +252,11 @@ def cpu_model() -> str:
 
 
 def environment() -> dict:
-    """What a result depends on besides the code: stored in the JSON's machine_info."""
+    """What results depend on besides the code, known before anything runs.
+
+    Stored as the JSON's ``machine_info``, which ``--benchmark-compare`` compares with the
+    saved run's: nothing here may change while the suite runs.
+    """
     info = {
         "cpu": cpu_model(),
         "cores": os.cpu_count(),
@@ -259,17 +268,24 @@ def environment() -> dict:
         "numba_threads": numba.get_num_threads(),
         "parallel_threshold": _cpu.PARALLEL_THRESHOLD,
     }
-    try:
-        info["numba_threading_layer"] = numba.threading_layer()
-    except ValueError:
-        info["numba_threading_layer"] = "not started"
     tuning = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OMP_NUM_THREADS", "NUMBA_NUM_THREADS")
     tuning += ("NUMBA_THREADING_LAYER", "MKL_NUM_THREADS", "XLA_FLAGS")
     info["env"] = {k: os.environ[k] for k in tuning if k in os.environ}
     for peer in ("torch", "numexpr", "jax"):
-        mod = sys.modules.get(peer)
-        if mod is not None:
-            info[peer] = getattr(mod, "__version__", "?")
+        try:
+            info[peer] = importlib.metadata.version(peer)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return info
+
+
+def runtime_info() -> dict:
+    """What is known once the kernels ran: Numba's threading layer, the peers' threads."""
+    info = {}
+    try:
+        info["numba_threading_layer"] = numba.threading_layer()
+    except ValueError:
+        info["numba_threading_layer"] = "not started"
     if "torch" in sys.modules:
         info["torch_threads"] = sys.modules["torch"].get_num_threads()
     if "numexpr" in sys.modules:
@@ -693,7 +709,9 @@ class Buffers:
     @property
     def out(self) -> np.ndarray:
         if self._out is None:
-            self._out = np.zeros((self.k, self.case.n), dtype=self.case.dtype)
+            out = np.empty((self.k, self.case.n), dtype=self.case.dtype)
+            out.fill(0)  # touch every page now (np.zeros maps them lazily: faults in the timing)
+            self._out = out
         return self._out
 
     def rows(self, needs_out: bool) -> list[tuple[np.ndarray, ...]]:

@@ -11,7 +11,14 @@ from __future__ import annotations
 
 import pytest
 
-from _harness import BIGMEM_LOG2_SIZES, DEFAULT_LOG2_SIZES, Settings, environment, is_smoke
+from _harness import (
+    BIGMEM_LOG2_SIZES,
+    DEFAULT_LOG2_SIZES,
+    Settings,
+    environment,
+    is_smoke,
+    runtime_info,
+)
 
 
 def pytest_addoption(parser):
@@ -64,8 +71,23 @@ def memory_limits() -> dict:
     return {}
 
 
+def pytest_configure(config):
+    # --benchmark-compare warns when the saved run's machine_info differs (another machine,
+    # a newer NumPy...): comparing across such changes is legitimate, so not an error here;
+    # nor is a -k that selects nothing with --benchmark-json
+    for message in ("Benchmark machine_info is different", "Not saving anything"):
+        config.addinivalue_line(
+            "filterwarnings", f"default:{message}:pytest_benchmark.logger.PytestBenchmarkWarning"
+        )
+
+
 def pytest_benchmark_update_machine_info(config, machine_info):
-    machine_info["elu_numba_bench"] = {
-        **environment(),
+    machine_info["elu_numba_bench"] = environment()
+
+
+def pytest_benchmark_update_json(config, benchmarks, output_json):
+    output_json["elu_numba_run"] = {
+        **runtime_info(),
         "bench_time": config.getoption("--bench-time"),
+        "bench_max_rounds": config.getoption("--bench-max-rounds"),
     }

@@ -29,6 +29,20 @@ DEFAULT_PANELS = (
     "elu/float64/inplace",
 )
 MODE_WORDS = {"inplace": "in place", "out": "out of place"}
+# fixed colours and legend order across runs; implementations not listed come after these
+IMPL_ORDER = (
+    "elu_numba",
+    "njit-parallel",
+    "njit-serial",
+    "ufunc",
+    "numpy",
+    "numpy-expm1",
+    "relu-numpy",
+    "relu-elu_numba",
+    "torch",
+    "numexpr",
+    "jax",
+)
 
 
 @dataclass(frozen=True)
@@ -147,12 +161,17 @@ class Run:
     machine_info: dict
     commit_info: dict
     datetime: str
+    extra: dict  # the suite's "elu_numba_run" section: threading layer, settings
+
+    @property
+    def env(self) -> dict:
+        return {**(self.machine_info or {}).get("elu_numba_bench", {}), **self.extra}
 
 
 def load(paths: Iterable[str | Path]) -> Run:
     """Read pytest-benchmark JSON files; a later file's result replaces an earlier one."""
     by_name: dict[str, dict] = {}
-    machine, commit, when = {}, {}, ""
+    machine, commit, when, extra = {}, {}, "", {}
     for p in paths:
         data = json.loads(Path(p).read_text())
         if "benchmarks" not in data:
@@ -162,7 +181,8 @@ def load(paths: Iterable[str | Path]) -> Run:
         machine = data.get("machine_info") or machine
         commit = data.get("commit_info") or commit
         when = data.get("datetime") or when
-    return Run(list(by_name.values()), machine, commit, when)
+        extra = data.get("elu_numba_run") or extra
+    return Run(list(by_name.values()), machine, commit, when, extra)
 
 
 def _stat(bench: dict, stat: str) -> float:
@@ -298,7 +318,7 @@ def _table(header: list[str], body: list[list[str]]) -> list[str]:
 
 def machine_line(run: Run) -> str:
     mi = run.machine_info or {}
-    env = mi.get("elu_numba_bench", {})
+    env = run.env
     cpu = env.get("cpu") or (mi.get("cpu") or {}).get("brand_raw") or mi.get("processor", "?")
     cores = env.get("cores") or (mi.get("cpu") or {}).get("count", "?")
     parts = [f"{cpu}, {cores} cores"]
@@ -486,8 +506,8 @@ def render_startup(run: Run) -> list[str]:
     return [
         "## Import and compile time",
         "",
-        "Measured inside a fresh interpreter each round (`NUMBA_CACHE_DIR` empty for a cold "
-        "cache, filled by an earlier run for a warm one).",
+        "Measured inside a fresh interpreter each round: cold with an empty `NUMBA_CACHE_DIR` "
+        "(everything compiles), warm with the package's own cache after one untimed run.",
         "",
         *_table(["what", "Numba cache", "median", "min", "rounds"], body),
         "",
@@ -498,7 +518,7 @@ def render_crossover(run: Run, stat: str) -> list[str]:
     tables = crossover_tables(run, stat)
     if not tables:
         return []
-    env = (run.machine_info or {}).get("elu_numba_bench", {})
+    env = run.env
     out = ["## Serial/parallel crossover", ""]
     if "parallel_threshold" in env:
         out += [
@@ -530,14 +550,14 @@ def render_chart(run: Run, path: str | Path, stat: str = "median", panels=DEFAUL
     ncols = 2 if len(keys) > 1 else 1
     nrows = math.ceil(len(keys) / ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(7 * ncols, 4.6 * nrows), squeeze=False)
-    impls: list[str] = []
+    impls = list(IMPL_ORDER)
     for r in rows:
         if r.impl not in impls and r.impl != LIMIT:
             impls.append(r.impl)
     cmap = plt.get_cmap("tab10")  # past ten implementations the colours repeat, dotted
     colors = {impl: cmap(i % 10) for i, impl in enumerate(impls)}
     dotted = {impl for i, impl in enumerate(impls) if i >= 10}
-    handles = {}
+    handles, label_impl = {}, {}
     for ax, key in zip(axes.flat, keys, strict=False):  # spare axes stay empty
         sel = [r for r in rows if (r.function, r.dtype, r.mode) == key]
         by_impl: dict[str, list[Row]] = {}
@@ -559,6 +579,7 @@ def render_chart(run: Run, path: str | Path, stat: str = "median", panels=DEFAUL
                 }
             (line,) = ax.plot(xs, ys, label=rs[0].label, **style)
             handles.setdefault(rs[0].label, line)
+            label_impl[rs[0].label] = impl
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
         ax.set_xlabel("array size (elements)")
@@ -567,9 +588,11 @@ def render_chart(run: Run, path: str | Path, stat: str = "median", panels=DEFAUL
         ax.grid(True, which="major", alpha=0.3)
     for ax in list(axes.flat)[len(keys) :]:
         ax.axis("off")
+    rank = {impl: i for i, impl in enumerate([LIMIT, *impls])}
+    labels = sorted(handles, key=lambda lab: rank.get(label_impl.get(lab, ""), len(rank)))
     fig.legend(
-        list(handles.values()),
-        list(handles.keys()),
+        [handles[lab] for lab in labels],
+        labels,
         loc="lower center",
         ncol=min(6, len(handles)),
         fontsize="small",

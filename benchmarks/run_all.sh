@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # The full comparison from scratch, in one command:
+#   0. a smoke run (every implementation checked once),
 #   1. the pytest-benchmark suite -> results.json (and a saved run for --benchmark-compare),
 #   2. the issue #3 speed targets, interleaved -> targets.json,
 #   3. docs/bench_table.md and docs/bench_chart.png from both.
@@ -24,6 +25,10 @@ if [[ "${1:-}" == "--quick" ]]; then
     targets_args+=(--quick --rounds=3)
 fi
 mkdir -p "$out"
+
+# 0. smoke run (benchmarks disabled): checks every implementation against the reference and
+#    compiles every kernel, so a broken peer fails in seconds, not after the long run
+python -m pytest benchmarks -q -x -p no:randomly
 
 python -m pytest benchmarks -q -p no:randomly \
     --benchmark-enable --benchmark-only \

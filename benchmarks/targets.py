@@ -145,7 +145,7 @@ def main(argv=None) -> int:
         out["rss"].append(measure_rss(*check, quick=args.quick))
         r = out["rss"][-1]
         print(f"peak RSS growth of {r['call']}: {100 * r['growth_fraction']:.3f}%", flush=True)
-    out["machine"] = h.environment()
+    out["machine"] = {**h.environment(), **h.runtime_info()}
     md = "\n".join(report.render_targets([], out))
     print()
     print(md)

@@ -83,7 +83,7 @@ def _throughput(function, dtype, log2n, mode, impl, median, arity=1):
         "family": family,
         "bytes_per_call": (arity + 1) * n * itemsize,
     }
-    name = f"test_throughput[{function}-{dtype}-2^{log2n}-{mode}-{impl}]"
+    name = f"test_throughput[{function}-{dtype}-2pow{log2n}-{mode}-{impl}]"
     return _entry(name, group, median, extra)
 
 
@@ -96,7 +96,7 @@ def _crossover(n_log2, impl, median):
         "n": 1 << n_log2,
         "impl": impl,
     }
-    return _entry(f"test_crossover[elu-float32-2^{n_log2}-inplace-{impl}]", "x", median, extra)
+    return _entry(f"test_crossover[elu-float32-2pow{n_log2}-inplace-{impl}]", "x", median, extra)
 
 
 def synthetic_run() -> dict:
@@ -135,11 +135,11 @@ def synthetic_run() -> dict:
                 "numpy": "2.4.6",
                 "numba": "0.68.1",
                 "numba_threads": 2,
-                "numba_threading_layer": "workqueue",
                 "parallel_threshold": 1 << 15,
                 "torch": "2.13.0",
             },
         },
+        "elu_numba_run": {"numba_threading_layer": "workqueue", "bench_time": 0.06},
         "commit_info": {"id": "0123456789abcdef", "dirty": True},
         "benchmarks": b,
         "datetime": "2025-01-01T00:00:00",
@@ -184,6 +184,7 @@ def test_markdown_table_rows(results, tmp_path):
     assert report.main([str(results), "--out-dir", str(out), "--no-chart"]) == 0
     md = (out / "bench_table.md").read_text()
     assert "AMD EPYC test, 2 cores, L3 32 MiB" in md
+    assert "2 Numba threads (workqueue)" in md  # from the run's own section
     assert "commit 0123456789 (dirty)" in md
     section = "### elu, float32, in place"
     assert _row(md, "GB/s (× memory-limit time)", section) == [
@@ -344,7 +345,7 @@ def test_real_run_end_to_end(tmp_path):
             "--bench-sizes=10",
             "--bench-time=0.01",
             "-k",
-            "elu-float32-2^10-inplace and (memory-limit or elu_numba or numpy)",
+            "elu-float32-2pow10-inplace and (memory-limit or elu_numba or numpy)",
             f"--benchmark-json={js}",
         ],
         cwd=ROOT,

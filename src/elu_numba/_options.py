@@ -82,6 +82,7 @@ def kernel(parallel: bool):
 
 def ufunc(signatures):
     """Decorator for a real ``numpy.ufunc`` built with ``@vectorize`` (compiled on creation)."""
+
     def wrap(fn):
         built = numba.vectorize(signatures, fastmath=set(FASTMATH), cache=CACHE)(fn)
         # Numba >= 0.59 wraps the ufunc in a DUFunc; with fixed signatures the plain
