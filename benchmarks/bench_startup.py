@@ -98,7 +98,7 @@ def test_import_time(benchmark, pytestconfig, module):
         pytestconfig,
         IMPORT.format(module=module),
         cold=None,
-        rounds=7,
+        rounds=5,
         info={"what": f"import {module}", "cache": ""},
     )
 
@@ -115,7 +115,7 @@ def test_first_call(benchmark, pytestconfig, scenario, cache):
         pytestconfig,
         FIRST_CALL.format(dtype=dtype, call=call),
         cold=cache == "cold",
-        rounds=3 if cache == "cold" else 5,
+        rounds=2 if cache == "cold" else 5,
         info={"what": f"first call: {scenario}, n=2^16", "cache": cache},
     )
 

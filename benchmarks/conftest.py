@@ -33,8 +33,15 @@ def pytest_addoption(parser):
     group.addoption(
         "--bench-time",
         type=float,
-        default=0.06,
-        help="seconds of timed calls per benchmark (default 0.06; at least 5 rounds)",
+        default=0.04,
+        help="seconds of timed calls per benchmark (default 0.04; at least "
+        "--bench-min-rounds rounds of >= 5 ms)",
+    )
+    group.addoption(
+        "--bench-min-rounds",
+        type=int,
+        default=3,
+        help="fewest rounds per benchmark (default 3; replaces --benchmark-min-rounds)",
     )
     group.addoption(
         "--bench-max-rounds",
@@ -60,7 +67,7 @@ def bench_settings(pytestconfig) -> Settings:
     return Settings(
         smoke=is_smoke(pytestconfig),
         budget=pytestconfig.getoption("--bench-time"),
-        min_rounds=pytestconfig.getoption("benchmark_min_rounds"),
+        min_rounds=pytestconfig.getoption("--bench-min-rounds"),
         max_rounds=pytestconfig.getoption("--bench-max-rounds"),
     )
 

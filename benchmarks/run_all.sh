@@ -21,7 +21,7 @@ pytest_args=()
 targets_args=()
 if [[ "${1:-}" == "--quick" ]]; then
     shift
-    pytest_args+=(--bench-sizes=10,16 --bench-time=0.01 --benchmark-min-rounds=2)
+    pytest_args+=(--bench-sizes=10,16 --bench-time=0.01 --bench-min-rounds=2)
     targets_args+=(--quick --rounds=3)
 fi
 mkdir -p "$out"
