@@ -179,3 +179,49 @@ def test_float128_is_rejected():
 def test_docstrings_state_formula_and_errors(act):
     assert "x > 0" in act.forward.__doc__ or "SELU_SCALE" in act.forward.__doc__
     assert "alpha" in act.grad.__doc__ and "y" in act.grad.__doc__
+
+
+def _fast_path_cases(dtype):
+    """(call, arrays) pairs: call(*arrays) may write into them; all go through _api._fast."""
+    x, g = random_values(dtype, 600), random_values(dtype, 600, seed=3)
+    buf = random_values(dtype, 601)
+    return {
+        "out of place": (lambda x: en.elu(x, 0.5), [x]),
+        "2-d": (lambda x: en.celu(x.reshape(20, 30), 2.0), [x]),
+        "in place": (lambda x: en.selu(x, out=x), [x]),
+        "separate out": (lambda x, o: en.elu(x, out=o), [x, np.empty_like(x)]),
+        "grad in place": (lambda g, x: en.elu_grad(g, x=x, out=g), [g, x]),
+        "grad into y": (lambda g, y: en.celu_grad(g, y=y, out=y, alpha=0.5), [g, x]),
+        "grad is y": (lambda g: en.elu_grad(g, y=g, out=g), [g]),
+        "partial overlap": (lambda b: en.elu(b[:-1], out=b[1:]), [buf]),
+        "grad overlapping out": (lambda b, x: en.elu_grad(b[:-1], x=x, out=b[1:]), [buf, x]),
+    }
+
+
+@pytest.mark.parametrize("case", list(_fast_path_cases(np.float32)))
+def test_fast_path_matches_the_general_path(dtype, case, monkeypatch):
+    from elu_numba import _api
+
+    call, arrays = _fast_path_cases(dtype)[case]
+    fast_arrays = [a.copy() for a in arrays]
+    fast = call(*fast_arrays)
+    monkeypatch.setattr(_api, "_fast", lambda *args: None)
+    general = call(*arrays)
+    np.testing.assert_array_equal(fast, general)
+    for a, b in zip(fast_arrays, arrays, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_common_calls_skip_the_general_path(monkeypatch):
+    from elu_numba import _api
+
+    def general(*args):
+        raise AssertionError("general path taken")
+
+    monkeypatch.setattr(_api, "_run", general)
+    x, g = random_values(np.float32, 300), random_values(np.float32, 300, seed=1)
+    assert en.elu(x).dtype == np.float32
+    assert en.elu(x, out=x) is x
+    assert en.selu_grad(g, y=x, out=g) is g
+    with pytest.raises(AssertionError, match="general path"):  # strided: not for the fast path
+        en.elu(x[::2])

@@ -67,7 +67,9 @@ def _work_dtype(result: np.dtype) -> np.dtype:
 
 
 def _check_alpha(alpha: Any, fn: str, *, positive=False, nonnegative=False) -> float:
-    if not isinstance(alpha, (Real, np.floating, np.integer)) or isinstance(alpha, bool):
+    if type(alpha) is not float and (  # the common case first: the ABC check costs ~0.5 us
+        not isinstance(alpha, (Real, np.floating, np.integer)) or isinstance(alpha, bool)
+    ):
         raise TypeError(f"{fn}: alpha must be a real number, got {type(alpha).__name__}")
     a = float(alpha)
     if not math.isfinite(a):
@@ -133,6 +135,48 @@ def _broadcast_shape(fn: str, *arrays: np.ndarray) -> tuple:
 
 
 # -- execution -----------------------------------------------------------------------------
+# float32/float64 in native byte order (dtype equality compares the byte order too)
+_NATIVE = {np.dtype(np.float32): np.float32, np.dtype(np.float64): np.float64}
+
+
+def _fast(name: str, inputs: list, alpha: float, out):
+    """The common call without the general machinery, or None when it does not apply.
+
+    Applies when every input is a C-contiguous float32/float64 ndarray (not 0-d) of one dtype
+    and shape, the inputs do not overlap, and ``out`` is None, one of the inputs (in place) or a separate C-contiguous
+    writable ndarray of that dtype and shape that does not overlap them.  Anything else --
+    including every error -- goes down the general path, which checks and raises.  Saves
+    ~5 us per call, which matters for small arrays.
+    """
+    x = inputs[0]
+    typ = _NATIVE.get(x.dtype) if type(x) is np.ndarray else None
+    if typ is None or not x.ndim or not x.flags.c_contiguous:
+        return None
+    for v in inputs[1:]:
+        if type(v) is not np.ndarray or v.dtype != x.dtype or v.shape != x.shape:
+            return None
+        if not v.flags.c_contiguous or np.may_share_memory(v, x):
+            return None
+    if out is None:
+        res, mode = np.empty_like(x), "out"
+    elif type(out) is np.ndarray and out.flags.writeable:
+        mode = "inplace" if out is x else "inplace_v" if out is inputs[-1] else "out"
+        if mode == "out" and (
+            out.dtype != x.dtype
+            or out.shape != x.shape
+            or not out.flags.c_contiguous
+            or any(np.may_share_memory(out, v) for v in inputs)
+        ):
+            return None
+        res = out
+    else:
+        return None
+    flat = [v if v.ndim == 1 else v.reshape(-1) for v in inputs]
+    target = res if res.ndim == 1 else res.reshape(-1)
+    _launch(name, mode, flat, target, typ(alpha))
+    return res
+
+
 def _flat(a: np.ndarray, shape: tuple, work: np.dtype):
     """A 1-D view in memory order of a, or None when a is not directly usable by a kernel."""
     if a.shape != shape or a.dtype != work:  # also rejects a non-native byte order
@@ -206,6 +250,9 @@ def _finish(res: np.ndarray, scalar_input: bool):
 
 
 def _unary(name: str, fn: str, x, alpha: float, out):
+    res = _fast(name, [x], alpha, out)
+    if res is not None:
+        return res
     backend = _backend((x, out))
     if backend is not None:
         return backend.dispatch(name, [x], alpha, out)
@@ -225,6 +272,9 @@ def _grad(name: str, fn: str, grad, x, y, alpha: float, out):
     if (x is None) == (y is None):
         raise TypeError(f"{fn}() needs exactly one of x= (the input) or y= (the output)")
     which, v = ("x", x) if y is None else ("y", y)
+    res = _fast(f"{name}_grad_{which}", [grad, v], alpha, out)
+    if res is not None:
+        return res
     backend = _backend((grad, v, out))
     if backend is not None:
         return backend.dispatch(f"{name}_grad_{which}", [grad, v], alpha, out)
