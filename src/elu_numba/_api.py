@@ -143,8 +143,9 @@ def _fast(name: str, inputs: list, alpha: float, out):
     """The common call without the general machinery, or None when it does not apply.
 
     Applies when every input is a C-contiguous float32/float64 ndarray (not 0-d) of one dtype
-    and shape, the inputs do not overlap, and ``out`` is None, one of the inputs (in place) or a separate C-contiguous
-    writable ndarray of that dtype and shape that does not overlap them.  Anything else --
+    and shape, the inputs do not overlap, and ``out`` is None, one of the inputs (in place)
+    or a separate C-contiguous writable ndarray of that dtype and shape that does not overlap
+    them.  Anything else --
     including every error -- goes down the general path, which checks and raises.  Saves
     ~5 us per call, which matters for small arrays.
     """
