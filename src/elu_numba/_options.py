@@ -52,13 +52,18 @@ def _package_locator(base):
     return Locator
 
 
-_impl = getattr(caching, "CacheImpl", None) or getattr(caching, "_CacheImpl", None)
+def _private(*names):
+    """The first of these attributes of numba.core.caching (names changed between versions)."""
+    return next((getattr(caching, n) for n in names if hasattr(caching, n)), None)
+
+
+_impl = _private("CacheImpl", "_CacheImpl")
 try:  # private Numba API: if it moves, caching still works, only without the extra stamp
-    _impl._locator_classes[:0] = [
-        _package_locator(caching.UserProvidedCacheLocator),
-        _package_locator(caching.InTreeCacheLocator),
+    _impl._locator_classes[:0] = [  # numba < 0.61 spells the user locator with a "_"
+        _package_locator(_private("UserProvidedCacheLocator", "_UserProvidedCacheLocator")),
+        _package_locator(_private("InTreeCacheLocator", "_InTreeCacheLocator")),
     ]
-except AttributeError:  # pragma: no cover
+except (AttributeError, TypeError):  # pragma: no cover
     pass
 
 CACHE = True
