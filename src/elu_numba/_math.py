@@ -4,21 +4,26 @@ Every kernel in the package -- the njit loops in :mod:`elu_numba._cpu`, the ufun
 :mod:`elu_numba.ufuncs`, the functions in :mod:`elu_numba.scalar` and the CUDA kernels in
 :mod:`elu_numba.cuda` -- is built from the scalar functions defined here.
 
-All arithmetic is done in float64.  A float32 input is widened, computed with a shorter
-polynomial (relative error < 2**-30) and rounded once when stored, so every float32 result is
-within 1 ULP of the correctly rounded one, ``alpha`` included.  float64 uses a longer polynomial
-(relative error < 2**-60).
+The activations (``elu``, ``selu``, ``celu``) compute in the array's own precision: float32
+(and float16) in float32 -- 16 lanes per AVX-512 vector, 8 per AVX2 one -- and float64 in
+float64.  Their core, ``_expm1_parts``, is a branch-free expm1 for x <= 0 that LLVM
+vectorizes whole:
 
-expm1 for x <= 0, branch-free so that LLVM vectorizes the whole loop:
+1. clamp ``x`` to [lo, 0] with selects (NaN stays NaN; x > 0 lanes are discarded later);
+2. ``k = round(x / ln 2)`` by adding a magic constant (no round instruction, no float->int
+   conversion, which AVX2 lacks for float64); ``r = x - k ln 2`` with ln 2 split in two, the
+   first product exact inside an FMA, so ``|r| <= ln(2)/2``;
+3. ``2**k`` from the integer bits of the magic sum (``bits << mantissa`` plus the bits of 1);
+4. ``expm1(x) = (2**k - 1) + 2**k r + 2**k r**2 h(r)``: the first two terms are exact and
+   are added error-free, ``h`` is a polynomial (``tools/fit_expm1.py``), and the result is
+   handed back as ``hi + lo`` so that ``alpha * expm1`` is one FMA, rounded once.
 
-1. clamp: ``x = min(x, 0)`` and ``x = max(x, LO)`` written as selects that keep NaN;
-2. reduce: ``k = round(x / ln 2)`` with the add-a-magic-constant trick (no round instruction,
-   no float->int conversion, which AVX2 lacks for float64), ``r = x - k ln 2`` with a
-   Cody-Waite split of ln 2, so ``|r| <= ln(2)/2``;
-3. ``expm1(r) = r + r*r*h(r)`` with a polynomial ``h`` (fitted by ``tools/fit_expm1.py``):
-   no cancellation near 0;
-4. ``2**k`` is built from the integer bits of the magic sum (``bits << 52`` plus the bias);
-5. ``expm1(x) = 2**k * expm1(r) + (2**k - 1)``, ``exp(x) = 2**k * expm1(r) + 2**k``.
+float64 also carries the rounding error of ``r``.  Every result is within 1 ULP of the exact
+value for any alpha (``tools/ulp_sweep.py`` sweeps every float32).
+
+The gradients from x need ``exp`` over the whole range (down to the subnormals, times
+``grad``); they compute in float64 for every dtype (``scaled_exp``) and round once.  The
+gradients from y are one multiply and an add.
 """
 
 from __future__ import annotations
@@ -115,28 +120,80 @@ def _bits_f64_impl(i):
     return lambda i: _bitcast_i64_f64(np.int64(i))
 
 
-def fma(a, b, c):
-    """a * b + c rounded once (the hardware FMA in compiled code)."""
-    a, b, c = float(a), float(b), float(c)
-    if not all(map(math.isfinite, (a, b, c))):
-        return a * b + c
-    return float(Fraction(a) * Fraction(b) + Fraction(c))
+def f32_bits(x):
+    """The IEEE-754 bits of a float32 as an int32."""
+    return int(np.array(x, dtype=np.float32).view(np.int32))
+
+
+def bits_f32(i):
+    """The float32 whose IEEE-754 bits are the int32 ``i`` (wrapping like int32)."""
+    return np.float32(np.array(int(i) & 0xFFFF_FFFF, dtype=np.uint32).view(np.float32))
 
 
 @intrinsic
-def _fma_f64(typingctx, a, b, c):
-    if not (a == b == c == types.float64):
+def _bitcast_f32_i32(typingctx, x):
+    if x != types.float32:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(32))
+
+    return types.int32(types.float32), codegen
+
+
+@intrinsic
+def _bitcast_i32_f32(typingctx, i):
+    if i != types.int32:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.FloatType())
+
+    return types.float32(types.int32), codegen
+
+
+@overload(f32_bits, inline="always")
+def _f32_bits_impl(x):
+    return lambda x: _bitcast_f32_i32(np.float32(x))
+
+
+@overload(bits_f32, inline="always")
+def _bits_f32_impl(i):
+    return lambda i: _bitcast_i32_f32(np.int32(i))
+
+
+def fma(a, b, c):
+    """a * b + c rounded once (the hardware FMA in compiled code).
+
+    Three float32 arguments give a float32 (the float32 FMA), anything else a float64.
+    """
+    single = all(isinstance(v, np.float32) for v in (a, b, c))
+    a, b, c = float(a), float(b), float(c)
+    if not all(map(math.isfinite, (a, b, c))):
+        r = a * b + c
+    else:
+        r = Fraction(a) * Fraction(b) + Fraction(c)
+    # float32: rounded via float64 (a double rounding only matters in rare ties; this pure
+    # Python version serves the CUDA simulator alone)
+    return np.float32(float(r)) if single else float(r)
+
+
+@intrinsic
+def _fma_native(typingctx, a, b, c):
+    if not (a == b == c and a in (types.float32, types.float64)):
         return None
 
     def codegen(context, builder, signature, args):
         return builder.fma(*args)
 
-    return types.float64(types.float64, types.float64, types.float64), codegen
+    return a(a, a, a), codegen
 
 
 @overload(fma, inline="always")
 def _fma_impl(a, b, c):
-    return lambda a, b, c: _fma_f64(np.float64(a), np.float64(b), np.float64(c))
+    if a == b == c == types.float32:
+        return lambda a, b, c: _fma_native(a, b, c)
+    return lambda a, b, c: _fma_native(np.float64(a), np.float64(b), np.float64(c))
 
 
 def is_single(x):
@@ -191,32 +248,131 @@ def _pow2(t, extra):
     return bits_f64((f64_bits(t) << 52) + _ONE_BITS + (extra << 52))
 
 
-@jitable
-def scaled_expm1(x, x_lo, alpha, single):
-    """alpha * expm1(x + x_lo) for x <= 0 as float64 (x > 0 is treated as 0; NaN gives NaN).
+# -- the forward core: expm1 in the array's own precision, as an unevaluated sum -----------
+def to_bits(x):
+    """The IEEE-754 bits of a float32 (as int32) or float64 (as int64)."""
+    return f32_bits(x) if isinstance(x, np.float32) else f64_bits(x)
 
-    float64: expm1 = (s - 1) + s*r + s*(r*r*h + c), with s = 2**k.  The first two terms are
-    exact and are added error-free (Fast2Sum, |s - 1| >= |s*r|), the product with alpha is
-    split error-free with an FMA, so the result is rounded once: within 1 ULP for any alpha.
+
+def from_bits(i, like_x):
+    """The float of ``like_x``'s type (float32 or float64) whose bits are the integer ``i``
+    (wrapped to that width: Numba does integer arithmetic in int64)."""
+    return bits_f32(i) if isinstance(like_x, np.float32) else bits_f64(i)
+
+
+@overload(to_bits, inline="always")
+def _to_bits_impl(x):
+    if x == types.float32:
+        return lambda x: _bitcast_f32_i32(x)
+    if x == types.float64:
+        return lambda x: _bitcast_f64_i64(x)
+
+
+@overload(from_bits, inline="always")
+def _from_bits_impl(i, like_x):
+    if like_x == types.float32:
+        return lambda i, like_x: _bitcast_i32_f32(np.int32(i))
+    if like_x == types.float64:
+        return lambda i, like_x: _bitcast_i64_f64(np.int64(i))
+
+
+def _split(c: Fraction, dtype) -> tuple:
+    """c as hi + lo in ``dtype`` with hi <= c, so lo >= 0 (lo * -0.0 keeps the sign of 0)."""
+    hi = dtype(float(c))
+    if Fraction(float(hi)) > c:
+        hi = np.nextafter(hi, dtype(0.0))
+    return hi, dtype(float(c - Fraction(float(hi))))
+
+
+_LN2 = Fraction("0.69314718055994530941723212145817656807550013436026")
+
+
+def _constants(dtype, lo: float, h: tuple) -> tuple:
+    """The constants of the forward math in ``dtype`` (their types pick the code)."""
+    f = np.dtype(dtype).type
+    mant = np.finfo(dtype).nmant  # 23 or 52
+    ibits = np.int32 if f is np.float32 else np.int64
+    ln2_hi, ln2_lo = _split(_LN2, f)
+    return (
+        f(lo),  # 0: expm1(x) rounds to -1 below this
+        f(_LOG2E),  # 1
+        f(1.5 * 2.0**mant),  # 2: adding it rounds to an integer, kept in the low bits
+        ln2_hi,  # 3: fma(k, -ln2_hi, x) is exact (|k| < 2**11)
+        ln2_lo,  # 4
+        mant,  # 5
+        int(f(1.0).view(ibits)),  # 6: bits of 1.0; bits(magic + k) << mant is k << mant
+        tuple(f(c) for c in h),  # 7: h
+        f(1.0),  # 8
+        _split(Fraction(SELU_SCALE) * Fraction(SELU_ALPHA), f),  # 9: hi + lo
+        _split(Fraction(SELU_SCALE), f),  # 10: hi + lo
+        f is np.float64,  # 11: carry the rounding error of r (float32 does not need it)
+    )
+
+
+_F32 = _constants(np.float32, -18.0, _H32)  # expm1 rounds to -1 for x < -17.33 in float32
+_F64 = _constants(np.float64, -40.0, _H64)  # ... and for x < -37.4 in float64
+
+
+@jitable
+def _horner(r, c):
+    """c[0] + c[1] r + c[2] r**2 + ... (the loop is unrolled: c is a constant tuple)."""
+    p = c[-1]
+    for i in range(len(c) - 2, -1, -1):
+        p = fma(p, r, c[i])
+    return p
+
+
+@jitable
+def _expm1_parts(x, K):
+    """expm1(x) for x <= 0 in x's precision as an unevaluated sum hi + lo; also (s, r).
+
+    ``K`` is ``_F32`` or ``_F64``.  x > 0 is taken as 0 (the callers discard it); NaN gives
+    NaN.  With s = 2**k and r = x - k ln2: expm1 = (s - 1) + s*r + s*r*r*h(r).  The
+    first two terms are exact and are added error-free (Fast2Sum: |s - 1| >= |s*r| for k < 0,
+    s - 1 = 0 for k = 0); the rest is small.  So ``alpha*hi + alpha*lo`` (one FMA) is within
+    1 ULP for any alpha, in float32 without a float64 anywhere.  A caller whose input has a
+    low part x_lo adds s * x_lo * (1 + r) (to first order) with the returned s and r.
     """
-    t, r, c = _reduce(np.float64(x), _EXPM1_LO, single)
-    s = _pow2(t, 0)
-    q = r * r * _h(r, single)
-    if single:
-        return alpha * fma(s, r + q, s - 1.0)
-    a = s - 1.0
-    b = s * r
-    big = a + b
-    # the reduction's residue c + x_lo enters with the factor exp(r) = 1 + r + q
-    tail = fma(s, fma(c + x_lo, 1.0 + (r + q), q), b - (big - a))
-    hi = alpha * big
-    return hi + fma(alpha, tail, fma(alpha, big, -hi))
+    lo_x, log2e, magic, ln2_hi, ln2_lo, mant, one_bits, h, one = K[:9]
+    # selects, NaN stays NaN; x > 0 lanes are discarded but must not raise overflow flags
+    # (the ufuncs report them)
+    z = lo_x if x < lo_x else (one - one if x > 0 else x)
+    t = fma(z, log2e, magic)
+    k = t - magic
+    r_hi = fma(k, -ln2_hi, z)  # exact
+    r = fma(k, -ln2_lo, r_hi)
+    r2 = r * r
+    s = from_bits((to_bits(t) << mant) + one_bits, t)
+    sm1 = s - one
+    sr = s * r
+    hi = sm1 + sr
+    tail = sr - (hi - sm1)
+    if K[11]:  # r's rounding error c (exact: r_hi - r is) enters as s * c * (1 + r)
+        tail = fma(s * fma(-k, ln2_lo, r_hi - r), one + r, tail)
+    return hi, fma(s * r2, _horner(r, h), tail), s, r
 
 
-@jitable
-def expm1_neg(x, single):
-    """expm1(x) for x <= 0 as float64 (x > 0 is treated as 0; NaN gives NaN)."""
-    return scaled_expm1(x, 0.0, 1.0, single)
+def work(x):
+    """The constants for x's type: float32 (and float16, computed in float32) or float64."""
+    return _F32 if is_single(x) else _F64
+
+
+@overload(work, inline="always")
+def _work_impl(x):
+    single = isinstance(x, types.Float) and x.bitwidth <= 32
+    return (lambda x: _F32) if single else (lambda x: _F64)
+
+
+def real(x):
+    """x as the type the math computes in: float32 for float32 and float16, else float64."""
+    return np.float32(x) if is_single(x) else np.float64(x)
+
+
+@overload(real, inline="always")
+def _real_impl(x):
+    if isinstance(x, types.Float) and x.bitwidth <= 32:
+        return lambda x: np.float32(x)
+    return lambda x: np.float64(x)
 
 
 @jitable
@@ -247,25 +403,45 @@ def _divide(x, alpha):
 # -- the activations: f(x, alpha) -> float64 ------------------------------------------------
 # The forward functions return x itself where x >= 0 (so -0.0 stays -0.0) and take the
 # exponential branch where x < 0 or x is NaN; at x == 0 both branches give 0.
+# x >= 0 returns x itself (so -0.0 stays -0.0); x < 0 or NaN takes the exponential branch;
+# at x == 0 both give 0.  Both sides are computed and one is chosen: the loops store a blend.
+# float32 and float16 compute in float32, everything else in float64.
 @jitable
 def elu(x, alpha):
     """ELU: x if x > 0 else alpha * expm1(x)."""
-    return np.float64(x) if x >= 0 else scaled_expm1(x, 0.0, alpha, is_single(x))
+    v = real(x)
+    a = like(v, alpha)
+    hi, lo, _, _ = _expm1_parts(v, work(v))
+    return v if v >= 0 else fma(a, hi, a * lo)
 
 
 @jitable
 def selu(x, alpha):
-    """SELU: SELU_SCALE * (x if x > 0 else SELU_ALPHA * expm1(x)); ``alpha`` is unused."""
-    return SELU_SCALE * x if x >= 0 else scaled_expm1(x, 0.0, SELU_SCALE_ALPHA, is_single(x))
+    """SELU: SELU_SCALE * (x if x > 0 else SELU_ALPHA * expm1(x)); ``alpha`` is unused.
+
+    The constants are hi + lo pairs in x's precision: each product is rounded once."""
+    v = real(x)
+    K = work(v)
+    hi, lo, _, _ = _expm1_parts(v, K)
+    (sa, sa_lo), (sc, sc_lo) = K[9], K[10]
+    neg = fma(sa, hi, fma(sa_lo, hi, sa * lo))
+    pos = sc * v if sc_lo == 0 else fma(sc, v, sc_lo * v)  # (folded) 0 * inf would be NaN
+    return pos if v >= 0 else neg
 
 
 @jitable
 def celu(x, alpha):
     """CELU: x if x > 0 else alpha * expm1(x / alpha)  (alpha != 0)."""
-    if x >= 0:
-        return np.float64(x)
-    u, u_lo = _divide(x, alpha)
-    return scaled_expm1(u, u_lo, alpha, is_single(x))
+    v = real(x)
+    a = like(v, alpha)
+    K = work(v)
+    u = v / a
+    # rem = v - a*u, exact by FMA: the quotient's rounding error times a.  It enters as
+    # s * rem * (1 + r); 0 where u is clamped (it does not matter there; for u = -inf it
+    # would be NaN).  For tiny x, a*u + rem is x itself, even where u is subnormal.
+    rem = fma(-u, a, v) if u > K[0] else like(v, 0.0)
+    hi, lo, s, r = _expm1_parts(u, K)
+    return v if v >= 0 else fma(a, hi, fma(s * rem, K[8] + r, a * lo))
 
 
 @jitable

@@ -1,0 +1,111 @@
+"""Count the instructions per element in the hot loop of elu_numba's CPU kernels.
+
+    python tools/loop_ops.py [--fn elu selu celu ...] [--parallel]
+
+Compiles each in-place kernel (float32 and float64), finds its vectorized loop in the
+assembly (the basic block with the most packed-vector instructions that branches back to
+itself) and prints the instructions in it, the vector width and the instructions per
+element: the number to predict speed from before measuring it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import tempfile
+from collections import Counter
+
+# a fresh cache: Numba shows no assembly for kernels loaded from its disk cache
+os.environ["NUMBA_CACHE_DIR"] = tempfile.mkdtemp(prefix="elu_numba_asm_")
+
+import numpy as np  # noqa: E402
+
+from elu_numba import _cpu  # noqa: E402
+
+_LABEL = re.compile(r"^(\.?[\w$.]+):")
+_VEC = re.compile(r"%([xyz])mm\d+")
+
+
+def loop_blocks(asm: str) -> list[tuple[str, list[str]]]:
+    """The basic blocks of ``asm`` that jump back to their own label (loops)."""
+    blocks, name, body, closed = [], None, [], False
+    for line in asm.splitlines():
+        m = _LABEL.match(line)
+        if m:
+            if name is not None:
+                blocks.append((name, body))
+            name, body, closed = m.group(1), [], False
+        elif not closed and line.startswith("\t") and not line.strip().startswith((".", "#")):
+            body.append(line.strip())
+            closed = body[-1].startswith("j")  # the block ends at its first jump
+    if name is not None:
+        blocks.append((name, body))
+    return [(n, b) for n, b in blocks if b and b[-1].split()[-1] == n]
+
+
+def hot_loop(asm: str) -> tuple[list[str], int]:
+    """The loop with the most instructions on ymm/zmm registers (else on xmm) and its vector
+    width in bytes (0 when it is scalar code: ss/sd instructions on xmm)."""
+
+    def wide(body):
+        return sum(bool(re.search(r"%[yz]mm", i)) for i in body)
+
+    loops = loop_blocks(asm)
+    body = max(loops, key=lambda nb: (wide(nb[1]), len(nb[1])))[1]
+    if re.search(r"%zmm", " ".join(body)):
+        return body, 64
+    if re.search(r"%ymm", " ".join(body)):
+        return body, 32
+    packed = any(re.match(r"v\w+p[sd]\s.*%xmm", i) for i in body)
+    return body, 16 if packed else 0
+
+
+def count(name: str, dtype: str, parallel: bool) -> dict:
+    mode = "inplace"
+    k = _cpu.loops(name, parallel, mode)
+    a = np.linspace(-3, 3, 4096).astype(dtype)
+    args = (a, a.dtype.type(1.0))
+    if "_grad_" in name:
+        args = (a, a.copy(), a.dtype.type(1.0))
+    k(*args)
+    asm = k.inspect_asm(k.signatures[-1])
+    body, vbytes = hot_loop(asm)
+    # elements per pass: the step of the index register used with scale 4 or 8 in the loads
+    index = {m for i in body for m in re.findall(r"\(%\w+,%(\w+),[48]\)", i)}
+    steps = [int(m.group(1)) for i in body if (m := re.match(r"add\w?\s+\$(\d+), %(\w+)", i))
+             and m.group(2) in index]
+    per_pass = steps[0] if steps else 1
+    return {
+        "fn": name,
+        "dtype": dtype,
+        "instructions": len(body),
+        "vector_bytes": vbytes,
+        "elements_per_pass": per_pass,
+        "per_element": len(body) / per_pass,
+        "ops": Counter(i.split()[0] for i in body),
+    }
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--fn", nargs="+", default=["elu", "selu", "celu", "relu", "elu_grad_x", "elu_grad_y"])
+    p.add_argument("--parallel", action="store_true", help="the prange kernel (default: serial)")
+    p.add_argument("-v", "--verbose", action="store_true", help="print the instruction mix")
+    args = p.parse_args(argv)
+    print(f"{'kernel':14s} {'dtype':8s} {'instr':>6s} {'vector':>6s} {'elem/pass':>9s} {'instr/elem':>10s}")
+    for fn in args.fn:
+        for dt in ("float32", "float64"):
+            r = count(fn, dt, args.parallel)
+            print(
+                f"{fn:14s} {dt:8s} {r['instructions']:6d} {8 * r['vector_bytes']:6d} "
+                f"{r['elements_per_pass']:9d} {r['per_element']:10.2f}"
+            )
+            if args.verbose:
+                print("   ", dict(r["ops"].most_common()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
