@@ -168,8 +168,8 @@ ASM = """
             k(*args)
             asm = k.inspect_asm(k.signatures[-1])
             calls = re.findall(r"call\\w*\\s+\\S*(exp|expm1)\\S*", asm)
-            res[f"{name}-{dt}"] = dict(packed=len(re.findall(r"v\\w+p[sd]\\s.*%ymm", asm)),
-                                       fma=len(re.findall(r"vfn?m(add|sub)\\w*pd.*%ymm", asm)),
+            res[f"{name}-{dt}"] = dict(packed=len(re.findall(r"v\\w+p[sd]\\s.*%[yz]mm", asm)),
+                                       fma=len(re.findall(r"vfn?m(add|sub)\\w*pd.*%[yz]mm", asm)),
                                        libm=len(calls))
     print(json.dumps(res))
 """
@@ -177,7 +177,10 @@ ASM = """
 
 def test_hot_loops_are_vectorized(tmp_path):
     """Fresh compile (empty cache) so the assembly is available: packed AVX2 ymm arithmetic,
-    packed FMAs, and no call to a libm exp/expm1."""
+    packed FMAs, and no call to a libm exp/expm1.
+
+    On an AVX-512 host (e.g. znver4) LLVM vectorizes the same loops with zmm registers and
+    no ymm ones, so either register width counts as packed; the thresholds are unchanged."""
     res = _run_py(ASM, {"NUMBA_CACHE_DIR": str(tmp_path)})
     for key, r in res.items():
         assert r["libm"] == 0, key

@@ -23,6 +23,7 @@ import shutil
 import sys
 import tempfile
 import time
+import tokenize
 from pathlib import Path
 
 import numpy as np
@@ -185,7 +186,16 @@ def _read_header(path: Path):
                     shape, fortran, dtype = npy_format.read_array_header_2_0(fh)
                 else:
                     raise CliError(f"{path}: unsupported .npy format version {version}")
-            except (ValueError, EOFError, SyntaxError, TypeError, KeyError) as e:
+            # numpy parses the header with tokenize: from Python 3.12 an unterminated string
+            # there raises tokenize.TokenError (a SyntaxError before)
+            except (
+                ValueError,
+                EOFError,
+                SyntaxError,
+                TypeError,
+                KeyError,
+                tokenize.TokenError,
+            ) as e:
                 detail = str(e).splitlines()[0] if str(e) else type(e).__name__
                 raise CliError(f"{path}: truncated or corrupt .npy header ({detail})") from None
             offset = fh.tell()
