@@ -173,6 +173,8 @@ def fma(a, b, c):
         r = a * b + c
     else:
         r = Fraction(a) * Fraction(b) + Fraction(c)
+        if r == 0:  # a Fraction has no -0.0; then a * b is exact and IEEE's sign rule applies
+            r = a * b + c
     # float32: rounded via float64 (a double rounding only matters in rare ties; this pure
     # Python version serves the CUDA simulator alone)
     return np.float32(float(r)) if single else float(r)
