@@ -10,8 +10,8 @@ arrays of equal length (any float or integer dtype; each signature compiles on f
 * binary (``*_grad_x`` / ``*_grad_y``): ``k(g, v, out, alpha)``; ``out`` may be ``g`` or ``v``
   itself (each element is read and then written by the same thread).
 
-The math runs in float64 as on the CPU (float32 and float16 take the short polynomial); the
-store rounds once to the output's dtype.  Importing this module does not import numba.cuda.
+The math is the CPU's (activations in float32 for float16/float32 inputs, in float64 for
+float64; gradients from x in float64); the store rounds to the output's dtype.  Importing this module does not import numba.cuda.
 """
 
 from __future__ import annotations

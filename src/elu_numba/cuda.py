@@ -15,8 +15,9 @@ for any other CUDA array type it is a Numba device array (``numba.cuda.as_cuda_a
 device array, not a host scalar.  With ``out=`` the function returns ``out``.
 
 * dtypes: float16, float32, float64 (and integer/bool input, computed as float64, as on the
-  CPU).  The math is :mod:`elu_numba._math`, the same functions as the CPU kernels, in float64;
-  float16 and float32 results are rounded once when stored.  bfloat16 raises TypeError: the
+  CPU).  The math is :mod:`elu_numba._math`, the same functions as the CPU kernels: the
+  activations in float32 for float16/float32 and in float64 for float64, the gradients from
+  x in float64, rounded once when stored.  bfloat16 raises TypeError: the
   CUDA Array Interface has no bfloat16 type string (PyTorch exports ``"<V2"``).
 * Shapes: ``grad`` and ``x``/``y`` must have the same shape (no broadcasting on the GPU);
   every array must be C- or F-contiguous, all in one memory order.  ``out`` may be one of the
