@@ -168,8 +168,9 @@ ASM = """
             k(*args)
             asm = k.inspect_asm(k.signatures[-1])
             calls = re.findall(r"call\\w*\\s+\\S*(exp|expm1)\\S*", asm)
+            fma = re.findall(r"vfn?m(add|sub)\\w*p[sd].*%[yz]mm", asm)
             res[f"{name}-{dt}"] = dict(packed=len(re.findall(r"v\\w+p[sd]\\s.*%[yz]mm", asm)),
-                                       fma=len(re.findall(r"vfn?m(add|sub)\\w*p[sd].*%[yz]mm", asm)),
+                                       fma=len(fma),
                                        libm=len(calls),
                                        widen=len(re.findall(r"vcvtps2pd", asm)))
     print(json.dumps(res))

@@ -74,8 +74,11 @@ def count(name: str, dtype: str, parallel: bool) -> dict:
     body, vbytes = hot_loop(asm)
     # elements per pass: the step of the index register used with scale 4 or 8 in the loads
     index = {m for i in body for m in re.findall(r"\(%\w+,%(\w+),[48]\)", i)}
-    steps = [int(m.group(1)) for i in body if (m := re.match(r"add\w?\s+\$(\d+), %(\w+)", i))
-             and m.group(2) in index]
+    steps = [
+        int(m.group(1))
+        for i in body
+        if (m := re.match(r"add\w?\s+\$(\d+), %(\w+)", i)) and m.group(2) in index
+    ]
     per_pass = steps[0] if steps else 1
     return {
         "fn": name,
@@ -90,17 +93,19 @@ def count(name: str, dtype: str, parallel: bool) -> dict:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--fn", nargs="+", default=["elu", "selu", "celu", "relu", "elu_grad_x", "elu_grad_y"])
+    names = ["elu", "selu", "celu", "relu", "elu_grad_x", "elu_grad_y"]
+    p.add_argument("--fn", nargs="+", default=names)
     p.add_argument("--parallel", action="store_true", help="the prange kernel (default: serial)")
     p.add_argument("-v", "--verbose", action="store_true", help="print the instruction mix")
     args = p.parse_args(argv)
-    print(f"{'kernel':14s} {'dtype':8s} {'instr':>6s} {'vector':>6s} {'elem/pass':>9s} {'instr/elem':>10s}")
+    head = ("kernel", "dtype", "instr", "vector", "elem/pass", "per elem")
+    print("{:14s} {:8s} {:>6s} {:>6s} {:>9s} {:>9s}".format(*head))
     for fn in args.fn:
         for dt in ("float32", "float64"):
             r = count(fn, dt, args.parallel)
             print(
                 f"{fn:14s} {dt:8s} {r['instructions']:6d} {8 * r['vector_bytes']:6d} "
-                f"{r['elements_per_pass']:9d} {r['per_element']:10.2f}"
+                f"{r['elements_per_pass']:9d} {r['per_element']:9.2f}"
             )
             if args.verbose:
                 print("   ", dict(r["ops"].most_common()))

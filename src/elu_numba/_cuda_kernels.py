@@ -11,7 +11,8 @@ arrays of equal length (any float or integer dtype; each signature compiles on f
   itself (each element is read and then written by the same thread).
 
 The math is the CPU's (activations in float32 for float16/float32 inputs, in float64 for
-float64; gradients from x in float64); the store rounds to the output's dtype.  Importing this module does not import numba.cuda.
+float64; gradients from x in float64); the store rounds to the output's dtype.  Importing this
+module does not import numba.cuda.
 """
 
 from __future__ import annotations
