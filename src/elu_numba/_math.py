@@ -49,7 +49,6 @@ _MAGIC = 6755399441055744.0  # 1.5 * 2**52: adding it rounds to an integer, kept
 _ONE_BITS = 0x3FF0000000000000  # bits of 1.0 (exponent bias << 52)
 _EXP_SHIFT = 64  # exp() builds 2**(k+64) and scales by 2**-64 so subnormal results stay right
 _EXP_UNSCALE = 2.0**-_EXP_SHIFT
-_EXPM1_LO = -60.0  # expm1(x) rounds to -1 in float64 for x < -38
 _EXP_LO = -750.0  # exp(x) rounds to 0 in float64 below -745.2; 2**(k+64) stays normal
 
 # h(r) = (expm1(r) - r) / r**2 on |r| <= ln(2)/2, lowest power first (tools/fit_expm1.py 5 / 10)
