@@ -122,3 +122,19 @@ def test_relu_semantics(dtype):
     g = en.relu_grad(np.full(7, 3.0, dtype=dtype), x=x)
     assert np.isnan(g[0])
     np.testing.assert_array_equal(g[1:], [0, 0, 0, 3, 0, 3])
+
+
+@pytest.mark.parametrize("name", ["elu", "celu"])
+def test_ufuncs_raise_no_overflow_for_extreme_inputs(name, dtype):
+    """Both sides of the branch are computed; the discarded one must not overflow either:
+    NumPy reports the FP flags of a ufunc loop (celu divides x by alpha: 1.7e38 / 0.5)."""
+    from elu_numba import ufuncs
+
+    f = np.finfo(dtype)
+    x = np.array([f.max, -f.max, f.max / 2, -f.max / 2, np.inf, -np.inf, -1.0, 2.0], dtype=dtype)
+    for alpha in (0.05, 0.5, 20.0):
+        with np.errstate(over="raise", divide="raise", invalid="raise"):
+            got = getattr(ufuncs, name)(x, dtype(alpha))
+        want = getattr(en, name)(x, alpha)
+        np.testing.assert_array_equal(got, want)
+        assert got[0] == f.max and got[1] == -dtype(alpha)

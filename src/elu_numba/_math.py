@@ -436,11 +436,14 @@ def celu(x, alpha):
     v = real(x)
     a = like(v, alpha)
     K = work(v)
-    u = v / a
-    # rem = v - a*u, exact by FMA: the quotient's rounding error times a.  It enters as
-    # s * rem * (1 + r); 0 where u is clamped (it does not matter there; for u = -inf it
-    # would be NaN).  For tiny x, a*u + rem is x itself, even where u is subnormal.
-    rem = fma(-u, a, v) if u > K[0] else like(v, 0.0)
+    # w = v clamped to [lo * a, 0] (selects: NaN stays NaN), so v / a cannot overflow; below
+    # lo * a the result rounds to -alpha anyway
+    lo_a = K[0] * a
+    w = lo_a if v < lo_a else (K[8] - K[8] if v > 0 else v)
+    u = w / a
+    # rem = w - a*u, exact by FMA: the quotient's rounding error times a.  It enters as
+    # s * rem * (1 + r).  For tiny x, a*u + rem is x itself, even where u is subnormal.
+    rem = fma(-u, a, w)
     hi, lo, s, r = _expm1_parts(u, K)
     return v if v >= 0 else fma(a, hi, fma(s * rem, K[8] + r, a * lo))
 
