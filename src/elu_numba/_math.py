@@ -119,16 +119,6 @@ def _bits_f64_impl(i):
     return lambda i: _bitcast_i64_f64(np.int64(i))
 
 
-def f32_bits(x):
-    """The IEEE-754 bits of a float32 as an int32."""
-    return int(np.array(x, dtype=np.float32).view(np.int32))
-
-
-def bits_f32(i):
-    """The float32 whose IEEE-754 bits are the int32 ``i`` (wrapping like int32)."""
-    return np.float32(np.array(int(i) & 0xFFFF_FFFF, dtype=np.uint32).view(np.float32))
-
-
 @intrinsic
 def _bitcast_f32_i32(typingctx, x):
     if x != types.float32:
@@ -149,16 +139,6 @@ def _bitcast_i32_f32(typingctx, i):
         return builder.bitcast(args[0], ir.FloatType())
 
     return types.float32(types.int32), codegen
-
-
-@overload(f32_bits, inline="always")
-def _f32_bits_impl(x):
-    return lambda x: _bitcast_f32_i32(np.float32(x))
-
-
-@overload(bits_f32, inline="always")
-def _bits_f32_impl(i):
-    return lambda i: _bitcast_i32_f32(np.int32(i))
 
 
 def fma(a, b, c):
@@ -252,13 +232,17 @@ def _pow2(t, extra):
 # -- the forward core: expm1 in the array's own precision, as an unevaluated sum -----------
 def to_bits(x):
     """The IEEE-754 bits of a float32 (as int32) or float64 (as int64)."""
-    return f32_bits(x) if isinstance(x, np.float32) else f64_bits(x)
+    if isinstance(x, np.float32):
+        return int(np.array(x, dtype=np.float32).view(np.int32))
+    return f64_bits(x)
 
 
 def from_bits(i, like_x):
     """The float of ``like_x``'s type (float32 or float64) whose bits are the integer ``i``
     (wrapped to that width: Numba does integer arithmetic in int64)."""
-    return bits_f32(i) if isinstance(like_x, np.float32) else bits_f64(i)
+    if isinstance(like_x, np.float32):
+        return np.float32(np.array(int(i) & 0xFFFF_FFFF, dtype=np.uint32).view(np.float32))
+    return bits_f64(i)
 
 
 @overload(to_bits, inline="always")
