@@ -22,7 +22,11 @@ from numba import prange
 from . import _math
 from ._options import kernel
 
-# From this many elements on, the parallel kernel is used (benchmarks/bench_crossover.py).
+# From this many elements on, the parallel kernel is used.  Measured with
+# ``python benchmarks/bench_crossover.py`` (2 cores, AMD EPYC znver4, omp layer, 2026-11-23):
+# the parallel kernel is faster from 2^15 for float32 elu and elu_grad_y (the float32 kernels
+# tie at 2^15) and from 2^13-2^14 for float64 elu (parallel 25% faster at 2^14, a few µs).  One
+# threshold for all kernels: at the float32 crossover.
 PARALLEL_THRESHOLD = 1 << 15
 
 
