@@ -228,3 +228,51 @@ def test_common_calls_skip_the_general_path(monkeypatch):
     assert en.selu_grad(g, y=x, out=g) is g
     with pytest.raises(AssertionError, match="general path"):  # strided: not for the fast path
         en.elu(x[::2])
+
+
+UFUNC_CALLS = {  # name: (inputs besides x or (grad, v), the matching elu_numba call)
+    "elu": (lambda a: (a,), lambda x, alpha: en.elu(x, alpha)),
+    "selu": (lambda a: (), lambda x, alpha: en.selu(x)),
+    "celu": (lambda a: (a,), lambda x, alpha: en.celu(x, alpha)),
+    "relu": (lambda a: (), lambda x, alpha: en.relu(x)),
+    "elu_grad_x": (lambda a: (a,), lambda g, v, alpha: en.elu_grad(g, x=v, alpha=alpha)),
+    "elu_grad_y": (lambda a: (a,), lambda g, v, alpha: en.elu_grad(g, y=v, alpha=alpha)),
+    "selu_grad_x": (lambda a: (), lambda g, v, alpha: en.selu_grad(g, x=v)),
+    "celu_grad_y": (lambda a: (a,), lambda g, v, alpha: en.celu_grad(g, y=v, alpha=alpha)),
+    "celu_grad_x": (lambda a: (a,), lambda g, v, alpha: en.celu_grad(g, x=v, alpha=alpha)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(UFUNC_CALLS))
+@pytest.mark.parametrize("layout", ["contiguous", "in place", "strided", "reversed"])
+@pytest.mark.parametrize("alpha_as", ["scalar", "array"])
+def test_ufunc_loops_agree_with_the_functions(name, dtype, layout, alpha_as):
+    """Each ufunc inner loop (contiguous, alpha broadcast or an array, in place, strided)
+    gives the functions' results bit for bit, NaN, infinities and signed zeros included."""
+    from elu_numba import ufuncs
+
+    u = getattr(ufuncs, name)
+    extra, ref = UFUNC_CALLS[name]
+    n = 1000
+    x = random_values(dtype, n)
+    x[:6] = [np.nan, np.inf, -np.inf, -0.0, 0.0, -1e-30]
+    alpha = 0.7
+    arrays = [x] if u.nin - len(extra(0)) == 1 else [np.linspace(-2, 2, n).astype(dtype), x]
+    want = ref(*arrays, alpha)
+    a = extra(dtype(alpha) if alpha_as == "scalar" else np.full(n, alpha, dtype))
+    if layout == "strided":
+        arrays = [np.repeat(v, 2)[::2] for v in arrays]
+        a = tuple(np.repeat(v, 2)[::2] if np.ndim(v) else v for v in a)
+    elif layout == "reversed":
+        arrays = [v[::-1].copy()[::-1] for v in arrays]
+        a = tuple(v[::-1].copy()[::-1] if np.ndim(v) else v for v in a)
+    with np.errstate(invalid="ignore"):  # NaN in a vector compare (see elu_numba.ufuncs)
+        if layout == "in place":
+            arrays = [v.copy() for v in arrays]
+            got = u(*arrays, *a, out=arrays[0])
+            assert got is arrays[0]
+        else:
+            got = u(*arrays, *a)
+    assert got.dtype == dtype
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(want))

@@ -125,16 +125,46 @@ def test_relu_semantics(dtype):
 
 
 @pytest.mark.parametrize("name", ["elu", "celu"])
-def test_ufuncs_raise_no_overflow_for_extreme_inputs(name, dtype):
+@pytest.mark.parametrize("alpha_as", ["scalar", "array"])
+def test_ufuncs_raise_no_overflow_for_extreme_inputs(name, dtype, alpha_as):
     """Both sides of the branch are computed; the discarded one must not overflow either:
-    NumPy reports the FP flags of a ufunc loop (celu divides x by alpha: 1.7e38 / 0.5)."""
+    NumPy reports the FP flags of a ufunc loop (celu divides x by alpha: 1.7e38 / 0.5).
+    A broadcast alpha and an array of alphas run different (vectorized) loops."""
     from elu_numba import ufuncs
 
     f = np.finfo(dtype)
-    x = np.array([f.max, -f.max, f.max / 2, -f.max / 2, np.inf, -np.inf, -1.0, 2.0], dtype=dtype)
+    x = np.array(
+        [f.max, -f.max, f.max / 2, -f.max / 2, np.inf, -np.inf, -1.0, 2.0] * 4, dtype=dtype
+    )
     for alpha in (0.05, 0.5, 20.0):
+        a = dtype(alpha) if alpha_as == "scalar" else np.full_like(x, alpha)
         with np.errstate(over="raise", divide="raise", invalid="raise"):
-            got = getattr(ufuncs, name)(x, dtype(alpha))
+            got = getattr(ufuncs, name)(x, a)
         want = getattr(en, name)(x, alpha)
         np.testing.assert_array_equal(got, want)
         assert got[0] == f.max and got[1] == -dtype(alpha)
+
+
+@pytest.mark.parametrize("name", ["elu", "selu", "celu", "relu"])
+@pytest.mark.parametrize("alpha_as", ["scalar", "array"])
+def test_gradient_ufuncs_raise_no_flags(name, dtype, alpha_as):
+    """The gradient ufuncs raise no FP flag from a discarded branch on ordinary inputs (and
+    CELU's none on huge positive ones, which it divides by alpha).  An array of alphas once
+    made LLVM load alpha only in the x <= 0 lanes, zeros elsewhere, and divide by them."""
+    from elu_numba import ufuncs
+
+    f = np.finfo(dtype)
+    v = [-1.0, 2.0, 0.0, -0.0, f.tiny, -30.0, 30.0, 1e4, -1e4]
+    v = np.array(v + ([f.max, f.max / 2] if name == "celu" else []), dtype=dtype)
+    v = np.resize(v, 4 * v.size)  # long enough for the vector loop
+    g = np.linspace(-3.0, 3.0, v.size).astype(dtype)
+    for side in ("x", "y"):
+        u = getattr(ufuncs, f"{name}_grad_{side}")
+        for alpha in (0.5, 20.0):
+            a = dtype(alpha) if alpha_as == "scalar" else np.full_like(v, alpha)
+            extra = () if u.nin == 2 else (a,)
+            with np.errstate(over="raise", divide="raise", invalid="raise"):
+                got = u(g, v, *extra)
+            kw = {} if name in ("selu", "relu") else {"alpha": alpha}
+            want = getattr(en, f"{name}_grad")(g, **{side: v}, **kw)
+            np.testing.assert_array_equal(got, want)

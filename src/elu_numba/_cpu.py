@@ -11,16 +11,27 @@ runtime overlap check would send the out-of-place loop down its scalar fallback.
 * ``"out"``: into a separate array -- ``f(x, out, alpha)`` / ``f(g, v, out, alpha)``;
 * ``"inplace"``: into the first argument -- ``f(x, alpha)`` / ``f(g, v, alpha)``, out is g;
 * ``"inplace_v"`` (gradients only): into the second -- ``f(g, v, alpha)``, out is v.
+
+``ufunc_loop(fn, nin, dtype)`` is the inner loop of a :mod:`elu_numba.ufuncs` ufunc: NumPy
+calls it with pointers and byte strides.  Numba's own ``@vectorize`` loop is vectorized only
+when every stride is the item size, so ``ufuncs.elu(x, 1.0)`` -- alpha broadcast, stride 0 --
+ran its scalar loop, 20x slower.  Here the common layouts get vectorized loops: every
+operand contiguous, or all but the last input contiguous and the last (alpha) broadcast;
+each with an in-place variant (out is the first input: LLVM's overlap check would otherwise
+send it down its scalar fallback).  Any other layout runs a strided scalar loop.
 """
 
 from __future__ import annotations
 
 from functools import cache
 
-from numba import prange
+import numpy as np
+from llvmlite import ir
+from numba import carray, prange, types
+from numba.extending import intrinsic
 
 from . import _math
-from ._options import kernel
+from ._options import kernel, ufunc_loop_cfunc
 
 # From this many elements on, the parallel kernel is used.  Measured with
 # ``python benchmarks/bench_crossover.py`` (2 cores, AMD EPYC znver4, omp layer, 2026-11-23):
@@ -83,3 +94,138 @@ def loops(name: str, parallel: bool, mode: str = "out"):
     fn = getattr(_math, name)
     make = _binary if "_grad_" in name else _unary
     return make(fn, parallel, mode)
+
+
+# -- ufunc inner loops ----------------------------------------------------------------------
+
+
+@intrinsic
+def _address(typingctx, ptr):
+    """The address held by a ``void*`` as an integer (to compare two pointers)."""
+    if ptr != types.voidptr:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.ptrtoint(args[0], ir.IntType(64))
+
+    return types.int64(types.voidptr), codegen
+
+
+@intrinsic
+def _offset(typingctx, ptr, nbytes):
+    """``ptr + nbytes`` for a ``void*`` (byte strides may be negative)."""
+    if ptr != types.voidptr or not isinstance(nbytes, types.Integer):
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.gep(args[0], [args[1]])
+
+    return types.voidptr(types.voidptr, types.intp), codegen
+
+
+def _ufunc_loop1(fn, dtype):
+    size = np.dtype(dtype).itemsize
+
+    @ufunc_loop_cfunc
+    def loop(args, dims, steps, data):
+        n = dims[0]
+        px, po = args[0], args[1]
+        sx, so = steps[0], steps[1]
+        if sx == size and so == size:
+            x = carray(px, n, dtype)
+            if _address(px) == _address(po):
+                for i in range(n):
+                    x[i] = fn(x[i])
+            else:
+                o = carray(po, n, dtype)
+                for i in range(n):
+                    o[i] = fn(x[i])
+        else:
+            for i in range(n):
+                xi = carray(_offset(px, i * sx), 1, dtype)[0]
+                carray(_offset(po, i * so), 1, dtype)[0] = fn(xi)
+
+    return loop
+
+
+def _ufunc_loop2(fn, dtype):
+    size = np.dtype(dtype).itemsize
+
+    @ufunc_loop_cfunc
+    def loop(args, dims, steps, data):
+        n = dims[0]
+        px, pa, po = args[0], args[1], args[2]
+        sx, sa, so = steps[0], steps[1], steps[2]
+        if sx == size and so == size and sa == 0:
+            x = carray(px, n, dtype)
+            a = carray(pa, 1, dtype)[0]
+            if _address(px) == _address(po):
+                for i in range(n):
+                    x[i] = fn(x[i], a)
+            else:
+                o = carray(po, n, dtype)
+                for i in range(n):
+                    o[i] = fn(x[i], a)
+        elif sx == size and so == size and sa == size:
+            x = carray(px, n, dtype)
+            av = carray(pa, n, dtype)
+            if _address(px) == _address(po):
+                for i in range(n):
+                    x[i] = fn(x[i], av[i])
+            else:
+                o = carray(po, n, dtype)
+                for i in range(n):
+                    o[i] = fn(x[i], av[i])
+        else:
+            for i in range(n):
+                xi = carray(_offset(px, i * sx), 1, dtype)[0]
+                ai = carray(_offset(pa, i * sa), 1, dtype)[0]
+                carray(_offset(po, i * so), 1, dtype)[0] = fn(xi, ai)
+
+    return loop
+
+
+def _ufunc_loop3(fn, dtype):
+    size = np.dtype(dtype).itemsize
+
+    @ufunc_loop_cfunc
+    def loop(args, dims, steps, data):
+        n = dims[0]
+        pg, pv, pa, po = args[0], args[1], args[2], args[3]
+        sg, sv, sa, so = steps[0], steps[1], steps[2], steps[3]
+        if sg == size and sv == size and so == size and sa == 0:
+            g = carray(pg, n, dtype)
+            v = carray(pv, n, dtype)
+            a = carray(pa, 1, dtype)[0]
+            if _address(pg) == _address(po):
+                for i in range(n):
+                    g[i] = fn(g[i], v[i], a)
+            else:
+                o = carray(po, n, dtype)
+                for i in range(n):
+                    o[i] = fn(g[i], v[i], a)
+        elif sg == size and sv == size and so == size and sa == size:
+            g = carray(pg, n, dtype)
+            v = carray(pv, n, dtype)
+            av = carray(pa, n, dtype)
+            if _address(pg) == _address(po):
+                for i in range(n):
+                    g[i] = fn(g[i], v[i], av[i])
+            else:
+                o = carray(po, n, dtype)
+                for i in range(n):
+                    o[i] = fn(g[i], v[i], av[i])
+        else:
+            for i in range(n):
+                gi = carray(_offset(pg, i * sg), 1, dtype)[0]
+                vi = carray(_offset(pv, i * sv), 1, dtype)[0]
+                ai = carray(_offset(pa, i * sa), 1, dtype)[0]
+                carray(_offset(po, i * so), 1, dtype)[0] = fn(gi, vi, ai)
+
+    return loop
+
+
+def ufunc_loop(fn, nin: int, dtype):
+    """The compiled NumPy inner loop ``fn`` over ``nin`` inputs of ``dtype`` (see the module
+    doc); ``fn`` is a jitable scalar function of ``nin`` arguments."""
+    return {1: _ufunc_loop1, 2: _ufunc_loop2, 3: _ufunc_loop3}[nin](fn, np.dtype(dtype).type)

@@ -443,24 +443,30 @@ def relu(x, alpha):
 @jitable
 def elu_grad_x(g, x, alpha):
     """dL/dx = g if x > 0 else g * alpha * exp(x)."""
-    return np.float64(g) if x > 0 else scaled_exp(x, 0.0, np.float64(g), alpha, is_single(x))
+    # both sides computed, then a select (see celu_grad_x)
+    neg = scaled_exp(x, 0.0, np.float64(g), alpha, is_single(x))
+    return np.float64(g) if x > 0 else neg
 
 
 @jitable
 def selu_grad_x(g, x, alpha):
     """dL/dx = g * SELU_SCALE if x > 0 else g * SELU_SCALE * SELU_ALPHA * exp(x)."""
-    if x > 0:
-        return g * SELU_SCALE
-    return scaled_exp(x, 0.0, np.float64(g), SELU_SCALE_ALPHA, is_single(x))
+    neg = scaled_exp(x, 0.0, np.float64(g), SELU_SCALE_ALPHA, is_single(x))
+    return g * SELU_SCALE if x > 0 else neg
 
 
 @jitable
 def celu_grad_x(g, x, alpha):
     """dL/dx = g if x > 0 else g * exp(x / alpha)."""
-    if x > 0:
-        return np.float64(g)
-    u, u_lo = _divide(x, alpha)
-    return scaled_exp(u, u_lo, np.float64(g), 1.0, is_single(x))
+    # Both sides computed, then a select.  Behind a branch, LLVM would drop the clamps that
+    # the x <= 0 side makes redundant, and the vectorized loop would compute the discarded
+    # lanes unclamped (exp(89) overflows the float32 result: a flag in the ufuncs), or load
+    # an array alpha only in the x <= 0 lanes (zeros elsewhere) and divide by it.  x > 0 is
+    # taken as 0, so a huge x does not overflow x / alpha in the discarded lanes either.
+    xn = 0.0 if x > 0 else np.float64(x)
+    u, u_lo = _divide(xn, alpha)
+    neg = scaled_exp(u, u_lo, np.float64(g), 1.0, is_single(x))
+    return np.float64(g) if x > 0 else neg
 
 
 @jitable
@@ -485,7 +491,10 @@ def selu_grad_y(g, y, alpha):
 @jitable
 def celu_grad_y(g, y, alpha):
     """dL/dx = g if y > 0 else g * (y / alpha + 1), computed as g * ((y + alpha) / alpha)."""
-    return np.float64(g) if y > 0 else g * ((np.float64(y) + alpha) / alpha)
+    # computed before the select, y > 0 taken as 0: see celu_grad_x
+    yn = 0.0 if y > 0 else np.float64(y)
+    neg = g * ((yn + alpha) / alpha)
+    return np.float64(g) if y > 0 else neg
 
 
 @jitable

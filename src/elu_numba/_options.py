@@ -15,6 +15,7 @@ import hashlib
 import os
 
 import numba
+import numpy as np
 from numba.core import caching
 from numba.extending import register_jitable
 
@@ -85,16 +86,51 @@ def kernel(parallel: bool):
     return wrap
 
 
-def ufunc(signatures):
-    """Decorator for a real ``numpy.ufunc`` built with ``@vectorize`` (compiled on creation)."""
+# void loop(char **args, npy_intp const *dimensions, npy_intp const *steps, void *data)
+_LOOP_SIG = numba.types.void(
+    numba.types.CPointer(numba.types.voidptr),
+    numba.types.CPointer(numba.types.intp),
+    numba.types.CPointer(numba.types.intp),
+    numba.types.voidptr,
+)
+
+
+def ufunc_loop_cfunc(fn):
+    """Decorator for a NumPy ufunc inner loop written in Numba (a C callback)."""
+    return numba.cfunc(
+        _LOOP_SIG, fastmath=set(FASTMATH), cache=CACHE, nopython=True, error_model="numpy"
+    )(fn)
+
+
+def ufunc(nin: int, dtypes=("float32", "float64")):
+    """Decorator: a real ``numpy.ufunc`` of ``nin`` inputs with one loop per dtype, compiled
+    (or loaded from the cache) on creation.
+
+    The loops are :func:`elu_numba._cpu.ufunc_loop` callbacks; the ufunc object is made by
+    the constructor Numba's ``@vectorize`` uses (``numba.np.ufunc._internal.fromfunc``).
+    """
+    from numba.np.ufunc import _internal
+
+    from . import _cpu
 
     def wrap(fn):
-        built = numba.vectorize(signatures, fastmath=set(FASTMATH), cache=CACHE)(fn)
-        # Numba >= 0.59 wraps the ufunc in a DUFunc; with fixed signatures the plain
-        # numpy.ufunc inside is complete.  Keep the wrapper alive: it owns the machine code.
-        inner = getattr(built, "ufunc", built)
-        _KEEPALIVE.append(built)
-        return inner
+        # not inlined in Numba's IR (each loop has several call sites, and that made the
+        # first import minutes long); LLVM inlines it
+        scalar = register_jitable(fastmath=set(FASTMATH))(fn)
+        loops = [_cpu.ufunc_loop(scalar, nin, dt) for dt in dtypes]
+        built = _internal.fromfunc(
+            fn.__name__,
+            fn.__doc__,
+            [loop.address for loop in loops],
+            [[np.dtype(dt).num] * (nin + 1) for dt in dtypes],
+            nin,
+            1,
+            [None] * len(loops),
+            loops,  # kept alive by the ufunc: they own the machine code
+            _internal.PyUFunc_None,
+        )
+        _KEEPALIVE.extend(loops)
+        return built
 
     return wrap
 

@@ -25,80 +25,74 @@ from __future__ import annotations
 from . import _math
 from ._options import ufunc
 
-_FLOATS = ("float32", "float64")
 
-
-def _sigs(nargs: int) -> list[str]:
-    return [f"{t}({', '.join([t] * nargs)})" for t in _FLOATS]
-
-
-@ufunc(_sigs(2))
+@ufunc(2)
 def elu(x, alpha):
     """elu(x, alpha) = x if x > 0 else alpha * expm1(x)."""
     return _math.elu(x, alpha)
 
 
-@ufunc(_sigs(1))
+@ufunc(1)
 def selu(x):
     """selu(x) = SELU_SCALE * (x if x > 0 else SELU_ALPHA * expm1(x))."""
     return _math.selu(x, 1.0)
 
 
-@ufunc(_sigs(2))
+@ufunc(2)
 def celu(x, alpha):
     """celu(x, alpha) = x if x > 0 else alpha * expm1(x / alpha)."""
     return _math.celu(x, alpha)
 
 
-@ufunc(_sigs(1))
+@ufunc(1)
 def relu(x):
     """relu(x) = x if x > 0 else 0 (NaN propagates)."""
     return _math.relu(x, 0.0)
 
 
-@ufunc(_sigs(3))
+@ufunc(3)
 def elu_grad_x(g, x, alpha):
     """elu_grad_x(g, x, alpha) = g if x > 0 else g * alpha * exp(x)."""
     return _math.elu_grad_x(g, x, alpha)
 
 
-@ufunc(_sigs(3))
+@ufunc(3)
 def elu_grad_y(g, y, alpha):
     """elu_grad_y(g, y, alpha) = g if y > 0 else g * (y + alpha)."""
     return _math.elu_grad_y(g, y, alpha)
 
 
-@ufunc(_sigs(2))
+@ufunc(2)
 def selu_grad_x(g, x):
     """selu_grad_x(g, x) = g * SELU_SCALE * (1 if x > 0 else SELU_ALPHA * exp(x))."""
     return _math.selu_grad_x(g, x, 1.0)
 
 
-@ufunc(_sigs(2))
+@ufunc(2)
 def selu_grad_y(g, y):
     """selu_grad_y(g, y) = g * SELU_SCALE if y > 0 else g * (y + SELU_SCALE * SELU_ALPHA)."""
     return _math.selu_grad_y(g, y, 1.0)
 
 
-@ufunc(_sigs(3))
+@ufunc(3)
 def celu_grad_x(g, x, alpha):
     """celu_grad_x(g, x, alpha) = g if x > 0 else g * exp(x / alpha)."""
     return _math.celu_grad_x(g, x, alpha)
 
 
-@ufunc(_sigs(3))
+@ufunc(3)
 def celu_grad_y(g, y, alpha):
     """celu_grad_y(g, y, alpha) = g if y > 0 else g * (y / alpha + 1)."""
     return _math.celu_grad_y(g, y, alpha)
 
 
-@ufunc(_sigs(2))
+@ufunc(2)
 def relu_grad_x(g, x):
     """relu_grad_x(g, x) = g if x > 0 else 0 (NaN in x gives NaN)."""
     return _math.relu_grad_x(g, x, 0.0)
 
 
-@ufunc(_sigs(2))
+@ufunc(2)
 def relu_grad_y(g, y):
     """relu_grad_y(g, y) = g if y > 0 else 0 (NaN in y gives NaN)."""
     return _math.relu_grad_y(g, y, 0.0)
