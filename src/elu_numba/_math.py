@@ -491,9 +491,12 @@ def selu_grad_y(g, y, alpha):
 @jitable
 def celu_grad_y(g, y, alpha):
     """dL/dx = g if y > 0 else g * (y / alpha + 1), computed as g * ((y + alpha) / alpha)."""
-    # computed before the select, y > 0 taken as 0: see celu_grad_x
+    # computed before the select, y > 0 taken as 0: see celu_grad_x.  Older LLVMs (Numba
+    # 0.60) still load an array alpha only in the y <= 0 lanes, zeros elsewhere: a divisor
+    # 0 becomes 1 (alpha 0 is no valid CELU alpha), so no divide-by-zero flag comes from there
     yn = 0.0 if y > 0 else np.float64(y)
-    neg = g * ((yn + alpha) / alpha)
+    d = np.float64(alpha) if alpha != 0 else 1.0
+    neg = g * ((yn + alpha) / d)
     return np.float64(g) if y > 0 else neg
 
 

@@ -1,9 +1,12 @@
 """Every function as a real :class:`numpy.ufunc` (made with ``numba.vectorize``).
 
-They broadcast, take ``out=``, ``where=``, ``dtype=`` and work through ``__array_ufunc__``, so
-Dask and xarray can call them.  Loops exist for float32 and float64 (NumPy casts integers to
-float64 and float16 to float32 -- so a float16 input gives float32 here, unlike
-:func:`elu_numba.elu`).  ``alpha`` is an ordinary (broadcast) input:
+They broadcast, take ``out=`` and ``dtype=`` and work through ``__array_ufunc__``, so Dask
+and xarray can call them (``where=`` is not supported: the ufunc object Numba builds rejects
+it).  Their inner loops (:func:`elu_numba._cpu.ufunc_loop`) are vectorized when the arrays
+are contiguous and ``alpha`` is a scalar or an array, in place or not.  Loops exist for
+float32 and float64 (NumPy casts integers to float64 and float16 to float32 -- so a float16
+input gives float32 here, unlike :func:`elu_numba.elu`).  ``alpha`` is an ordinary (broadcast)
+input:
 
 >>> import numpy as np
 >>> from elu_numba import ufuncs
