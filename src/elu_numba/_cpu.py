@@ -31,7 +31,7 @@ from numba import carray, prange, types
 from numba.extending import intrinsic
 
 from . import _math
-from ._options import kernel, ufunc_loop_cfunc
+from ._options import jitable, kernel, ufunc_loop_cfunc
 
 # From this many elements on, the parallel kernel is used.  Measured with
 # ``python benchmarks/bench_crossover.py`` (2 cores, AMD EPYC znver4, omp layer, 2026-11-23):
@@ -123,6 +123,12 @@ def _offset(typingctx, ptr, nbytes):
     return types.voidptr(types.voidptr, types.intp), codegen
 
 
+@jitable
+def _at(ptr, i, step, dtype):
+    """Element ``i`` of a strided operand as a 1-element array (read or write ``[0]``)."""
+    return carray(_offset(ptr, i * step), 1, dtype)
+
+
 def _ufunc_loop1(fn, dtype):
     size = np.dtype(dtype).itemsize
 
@@ -142,8 +148,8 @@ def _ufunc_loop1(fn, dtype):
                     o[i] = fn(x[i])
         else:
             for i in range(n):
-                xi = carray(_offset(px, i * sx), 1, dtype)[0]
-                carray(_offset(po, i * so), 1, dtype)[0] = fn(xi)
+                xi = _at(px, i, sx, dtype)[0]
+                _at(po, i, so, dtype)[0] = fn(xi)
 
     return loop
 
@@ -178,9 +184,9 @@ def _ufunc_loop2(fn, dtype):
                     o[i] = fn(x[i], av[i])
         else:
             for i in range(n):
-                xi = carray(_offset(px, i * sx), 1, dtype)[0]
-                ai = carray(_offset(pa, i * sa), 1, dtype)[0]
-                carray(_offset(po, i * so), 1, dtype)[0] = fn(xi, ai)
+                xi = _at(px, i, sx, dtype)[0]
+                ai = _at(pa, i, sa, dtype)[0]
+                _at(po, i, so, dtype)[0] = fn(xi, ai)
 
     return loop
 
@@ -217,10 +223,10 @@ def _ufunc_loop3(fn, dtype):
                     o[i] = fn(g[i], v[i], av[i])
         else:
             for i in range(n):
-                gi = carray(_offset(pg, i * sg), 1, dtype)[0]
-                vi = carray(_offset(pv, i * sv), 1, dtype)[0]
-                ai = carray(_offset(pa, i * sa), 1, dtype)[0]
-                carray(_offset(po, i * so), 1, dtype)[0] = fn(gi, vi, ai)
+                gi = _at(pg, i, sg, dtype)[0]
+                vi = _at(pv, i, sv, dtype)[0]
+                ai = _at(pa, i, sa, dtype)[0]
+                _at(po, i, so, dtype)[0] = fn(gi, vi, ai)
 
     return loop
 

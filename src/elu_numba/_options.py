@@ -126,16 +126,12 @@ def ufunc(nin: int, dtypes=("float32", "float64")):
             nin,
             1,
             [None] * len(loops),
-            loops,  # kept alive by the ufunc: they own the machine code
+            loops,  # the ufunc keeps them alive: they own the machine code
             _internal.PyUFunc_None,
         )
-        _KEEPALIVE.extend(loops)
         return built
 
     return wrap
-
-
-_KEEPALIVE: list = []
 
 
 def scalar_jit(fn):

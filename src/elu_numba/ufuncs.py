@@ -1,4 +1,4 @@
-"""Every function as a real :class:`numpy.ufunc` (made with ``numba.vectorize``).
+"""Every function as a real :class:`numpy.ufunc`, with inner loops compiled by Numba.
 
 They broadcast, take ``out=`` and ``dtype=`` and work through ``__array_ufunc__``, so Dask
 and xarray can call them (``where=`` is not supported: the ufunc object Numba builds rejects
