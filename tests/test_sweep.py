@@ -1,10 +1,12 @@
-"""The float32 sweep of tools/ulp_sweep.py: a strided run always, every bit pattern with -m slow."""
+"""The sweeps of tools/ulp_sweep.py: float32 strided always and every bit pattern with -m slow;
+float64 on 10^7 random and edge inputs."""
 
 from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 _spec = importlib.util.spec_from_file_location(
@@ -30,3 +32,21 @@ def test_strided_sweep(fn):
 def test_exhaustive_sweep(fn, alpha):
     worst, steps = ulp_sweep.sweep(fn, alpha)
     assert worst <= 1.0 and steps <= 1
+
+
+@pytest.mark.parametrize("fn", ["elu", "celu"])
+@pytest.mark.parametrize("alpha", [1.0, 1.7, 0.3])
+def test_float64_sweep(fn, alpha):
+    # 10^7 inputs: the edges, uniform on [-40, 0], log-uniform magnitudes 2^-1074 .. 2^10
+    assert ulp_sweep.sweep64(fn, alpha, n=10**7) <= 1.0
+
+
+def test_float64_sweep_measures_errors():
+    """The float64 measure sees a one-ULP step (so a passing sweep means something)."""
+    x = ulp_sweep.values64(1000)
+    ref = ulp_sweep.reference64("elu", x, 1.0)
+    got = ref.astype(np.float64)
+    assert ulp_sweep.ulp64(got, ref).max() <= 0.5
+    off = np.nextafter(got, -np.inf)
+    finite = np.isfinite(got) & (got != 0)
+    assert ulp_sweep.ulp64(off, ref)[finite].min() >= 0.5

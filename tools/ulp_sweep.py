@@ -1,6 +1,7 @@
-"""Exhaustive float32 accuracy sweep: every float32 bit pattern through a function.
+"""Accuracy sweeps: every float32 bit pattern, or 10^7 random and edge float64 inputs.
 
     python tools/ulp_sweep.py [--fn elu celu selu elu_grad_x ...] [--alpha 1.7] [--stride 1]
+    python tools/ulp_sweep.py --float64 [--n 10000000] [--fn elu celu] [--alpha 1.7]
 
 Prints, per function, the max error in ULP of the exact value (|got - exact| / spacing) and
 the max number of float32 steps between the result and the correctly rounded value, against
@@ -9,6 +10,13 @@ invisible at float32 resolution).  Negative
 inputs are swept in full (the exponential branch); non-negative ones are x itself (value) or
 grad (gradient).  ``--stride N`` takes every N-th bit pattern for a quick run.  Exit status
 1 when a bound is exceeded (ELU/CELU 1 ULP, SELU and gradients 2 ULP).
+
+``--float64`` checks the float64 activations on ``--n`` inputs (default 10^7: the edge
+values, a uniform spread over the branch [-40, 0], and magnitudes log-uniform from 2^-1074
+to 2^10), against a longdouble reference (64-bit significand: its own error is ~2^-11 of a
+float64 ULP; ``tests/test_accuracy.py`` checks it against mpmath).  For CELU the quotient
+x / alpha is rounded in longdouble first, which can move the reference by
+|x / alpha| * 2^-64 relative: up to 0.01 of a float64 ULP for |x / alpha| <= 40.
 """
 
 from __future__ import annotations
@@ -83,13 +91,68 @@ def sweep(fn: str, alpha: float, stride: int = 1, chunk: int = 1 << 24) -> tuple
     return worst, worst_steps
 
 
+def values64(n: int, seed: int = 0) -> np.ndarray:
+    """n float64 inputs <= 0 (and the edge values): where the exponential branch is taken."""
+    rng = np.random.default_rng(seed)
+    edges = np.array(
+        [-0.0, -5e-324, -2.2250738585072014e-308, -1e-300, -2.0**-60, -1e-8, -1e-4,
+         -0.34657359027997264, -0.5, -np.log(2), -1.0, -17.33, -36.7, -37.4, -38.0, -40.0,
+         -709.0, -745.2, -1e300, -np.inf, np.nan]
+    )  # fmt: skip
+    half = (n - edges.size) // 2
+    spread = -rng.uniform(0.0, 40.0, half)
+    mags = -np.exp2(rng.uniform(-1074.0, 10.0, n - edges.size - half))
+    return np.concatenate([edges, spread, mags])
+
+
+def reference64(fn: str, x: np.ndarray, a: float) -> np.ndarray:
+    d, al = x.astype(np.longdouble), np.longdouble(a)
+    ld = np.longdouble
+    return {
+        "elu": al * np.expm1(d),
+        "celu": al * np.expm1(d / al),
+        "selu": ld(SS) * ld(SA) * np.expm1(d),
+    }[fn]
+
+
+def ulp64(got: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    """|got - ref| in ULP of float64 at ref (ref in longdouble)."""
+    r64 = ref.astype(np.float64)
+    err = np.abs(got.astype(np.longdouble) - ref) / np.spacing(np.abs(r64)).astype(np.longdouble)
+    same = (got == r64) | (np.isnan(got) & np.isnan(ref))
+    return np.where(same, 0.0, err.astype(np.float64))
+
+
+def sweep64(fn: str, alpha: float, n: int = 10**7, chunk: int = 1 << 22) -> float:
+    """The max ULP error of the float64 ``fn`` over ``values64(n)``."""
+    x = values64(n)
+    worst = 0.0
+    for lo in range(0, n, chunk):
+        xs = x[lo : lo + chunk]
+        got = compute(fn, xs, alpha)
+        worst = max(worst, float(ulp64(got, reference64(fn, xs, alpha)).max()))
+    return worst
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--fn", nargs="+", default=["elu", "celu", "selu", "elu_grad_x"])
     p.add_argument("--alpha", type=float, default=1.7)
     p.add_argument("--stride", type=int, default=1)
+    p.add_argument("--float64", action="store_true", help="float64: random and edge inputs")
+    p.add_argument("--n", type=int, default=10**7, help="float64 inputs (default 10^7)")
     args = p.parse_args(argv)
     ok = True
+    if args.float64:
+        for fn in args.fn:
+            worst = sweep64(fn, args.alpha, args.n)
+            bound = BOUND.get(fn, 2.0)
+            ok &= worst <= bound
+            print(
+                f"{fn:12s} float64 alpha={args.alpha:<6g} n={args.n} max ULP {worst:.3f} "
+                f"(bound {bound:g})"
+            )
+        return 0 if ok else 1
     for fn in args.fn:
         worst, n = sweep(fn, args.alpha, args.stride)
         bound = BOUND.get(fn, 2.0)
