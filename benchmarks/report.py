@@ -108,6 +108,17 @@ TARGETS = (
         op=">=",
         value=8.0,
     ),
+    Target(  # a contrast: how far the memory limit itself is ahead of PyTorch
+        description="ceiling of the row above: PyTorch F.elu_ / the memory limit itself",
+        function="elu",
+        dtype="float32",
+        log2n=20,
+        mode="inplace",
+        num="torch",
+        den=LIMIT,
+        op=">=",
+        value=8.0,
+    ),
     Target(
         description="PyTorch F.elu / elu_numba out of place (elu_numba no slower)",
         function="elu",

@@ -1,10 +1,11 @@
-"""elu_numba's (serial) ufunc against Numba's ``@vectorize(target="parallel")`` ufunc of the
-same math and against ``elu_numba.elu``, under one threading layer; float32 ELU in place,
-alpha a broadcast scalar, median of 15 rounds::
+"""elu_numba's ufunc against Numba's ``@vectorize(target="parallel")`` ufunc of the same
+math and against ``elu_numba.elu``, under one threading layer; float32 ELU in place, alpha
+a broadcast scalar, median of 15 rounds::
 
     python benchmarks/ufunc_threading.py omp        # or workqueue, tbb
 
-This is why ``elu_numba.ufuncs`` stay single-threaded (README, "Other ways in").
+This is why ``elu_numba.ufuncs`` run their own inner loop in chunks on a prange instead of
+being a parallel ``@vectorize`` (README, "Other ways in").
 """
 
 from __future__ import annotations

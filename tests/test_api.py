@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import elu_numba as en
+from elu_numba import _cpu
 
 from .conftest import ACTS, random_values
 
@@ -246,16 +247,22 @@ UFUNC_CALLS = {  # name: (inputs besides x or (grad, v), the matching elu_numba 
 @pytest.mark.parametrize("name", sorted(UFUNC_CALLS))
 @pytest.mark.parametrize("layout", ["contiguous", "in place", "strided", "reversed"])
 @pytest.mark.parametrize("alpha_as", ["scalar", "array"])
-def test_ufunc_loops_agree_with_the_functions(name, dtype, layout, alpha_as):
+@pytest.mark.parametrize("size", ["serial", "parallel"])
+def test_ufunc_loops_agree_with_the_functions(name, dtype, layout, alpha_as, size):
     """Each ufunc inner loop (contiguous, alpha broadcast or an array, in place, strided)
-    gives the functions' results bit for bit, NaN, infinities and signed zeros included."""
+    gives the functions' results bit for bit, NaN, infinities and signed zeros included --
+    run whole, or in chunks on all threads from PARALLEL_THRESHOLD elements on (the last
+    chunk a partial one, special values at a chunk boundary)."""
     from elu_numba import ufuncs
 
     u = getattr(ufuncs, name)
     extra, ref = UFUNC_CALLS[name]
-    n = 1000
+    n = 1000 if size == "serial" else 2 * _cpu.PARALLEL_THRESHOLD + 7
     x = random_values(dtype, n)
-    x[:6] = [np.nan, np.inf, -np.inf, -0.0, 0.0, -1e-30]
+    special = [np.nan, np.inf, -np.inf, -0.0, 0.0, -1e-30]
+    x[:6] = special
+    if size == "parallel":
+        x[_cpu.UFUNC_CHUNK - 3 : _cpu.UFUNC_CHUNK + 3] = special
     alpha = 0.7
     arrays = [x] if u.nin - len(extra(0)) == 1 else [np.linspace(-2, 2, n).astype(dtype), x]
     want = ref(*arrays, alpha)

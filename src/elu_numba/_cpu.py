@@ -18,7 +18,10 @@ when every stride is the item size, so ``ufuncs.elu(x, 1.0)`` -- alpha broadcast
 ran its scalar loop, 20x slower.  Here the common layouts get vectorized loops: every
 operand contiguous, or all but the last input contiguous and the last (alpha) broadcast;
 each with an in-place variant (out is the first input: LLVM's overlap check would otherwise
-send it down its scalar fallback).  Any other layout runs a strided scalar loop.
+send it down its scalar fallback).  Any other layout runs a strided scalar loop.  NumPy calls
+one entry loop per arity (``dispatch_loop``) with the dtype's loop as its ``data``: below
+PARALLEL_THRESHOLD elements it calls that loop once, from it the loop runs on chunks of
+UFUNC_CHUNK elements in a prange, so the ufuncs use every core like the njit kernels.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from functools import cache
 import numpy as np
 from llvmlite import ir
 from numba import carray, prange, types
+from numba.core import cgutils
 from numba.extending import intrinsic
 
 from . import _math
@@ -101,14 +105,14 @@ def loops(name: str, parallel: bool, mode: str = "out"):
 
 @intrinsic
 def _address(typingctx, ptr):
-    """The address held by a ``void*`` as an integer (to compare two pointers)."""
-    if ptr != types.voidptr:
+    """The address held by a pointer as an integer (to compare two pointers)."""
+    if not (ptr == types.voidptr or isinstance(ptr, types.CPointer)):
         return None
 
     def codegen(context, builder, signature, args):
         return builder.ptrtoint(args[0], ir.IntType(64))
 
-    return types.int64(types.voidptr), codegen
+    return types.int64(ptr), codegen
 
 
 @intrinsic
@@ -229,6 +233,81 @@ def _ufunc_loop3(fn, dtype):
                 _at(po, i, so, dtype)[0] = fn(gi, vi, ai)
 
     return loop
+
+
+@intrinsic
+def _call_chunk(typingctx, fn, lo, m, bases, steps):
+    """Call the ufunc inner loop at address ``fn`` on elements ``lo .. lo + m`` of operands
+    that start at ``bases`` (addresses) with byte ``steps`` (4-tuples of int64: unused
+    operands are zeros).  The loop's argument arrays are built on the stack."""
+    quad = types.UniTuple(types.int64, 4)
+    if not (fn == lo == m == types.int64 and bases == steps == quad):
+        return None
+
+    def codegen(context, builder, signature, args):
+        fn_, lo_, m_, bases_, steps_ = args
+        i64 = ir.IntType(64)
+        i8p = ir.IntType(8).as_pointer()
+        argv = cgutils.alloca_once(builder, i8p, size=4)
+        dimv = cgutils.alloca_once(builder, i64, size=1)
+        stepv = cgutils.alloca_once(builder, i64, size=4)
+        for k in range(4):
+            base, step = builder.extract_value(bases_, k), builder.extract_value(steps_, k)
+            ptr = builder.inttoptr(builder.add(base, builder.mul(lo_, step)), i8p)
+            builder.store(ptr, builder.gep(argv, [ir.Constant(i64, k)]))
+            builder.store(step, builder.gep(stepv, [ir.Constant(i64, k)]))
+        builder.store(m_, dimv)
+        # void loop(char **args, npy_intp const *dims, npy_intp const *steps, void *data)
+        fnty = ir.FunctionType(ir.VoidType(), [i8p.as_pointer(), dimv.type, stepv.type, i8p])
+        loop = builder.inttoptr(fn_, fnty.as_pointer())
+        builder.call(loop, [argv, dimv, stepv, ir.Constant(i8p, None)])
+        return context.get_dummy_value()
+
+    return types.void(fn, lo, m, bases, steps), codegen
+
+
+# The parallel ufunc path splits the work in chunks of this many elements; prange hands each
+# thread a contiguous run of chunks.  (Asking Numba for the thread count inside compiled code
+# would make the loops uncacheable.)
+UFUNC_CHUNK = PARALLEL_THRESHOLD // 4
+
+
+@kernel(True)
+def _chunked(fn, n, bases, steps):
+    """Run the ufunc inner loop at address ``fn`` over n elements, chunk by chunk, in
+    parallel."""
+    for c in prange((n + UFUNC_CHUNK - 1) // UFUNC_CHUNK):
+        lo = c * UFUNC_CHUNK
+        _call_chunk(fn, lo, min(UFUNC_CHUNK, n - lo), bases, steps)
+
+
+def _dispatch_loop(nargs):
+    """The inner loop NumPy calls for every ufunc with ``nargs`` operands: ``data`` holds
+    the address of the (serial) loop for the dtype; from PARALLEL_THRESHOLD elements on it
+    runs in chunks on all threads."""
+
+    @ufunc_loop_cfunc
+    def loop(args, dims, steps, data):
+        n = dims[0]
+        bases = (
+            _address(args[0]),
+            _address(args[1]),
+            _address(args[2]) if nargs > 2 else 0,
+            _address(args[3]) if nargs > 3 else 0,
+        )
+        strides = (steps[0], steps[1], steps[2] if nargs > 2 else 0, steps[3] if nargs > 3 else 0)
+        if n >= PARALLEL_THRESHOLD:
+            _chunked(_address(data), n, bases, strides)
+        else:
+            _call_chunk(_address(data), 0, n, bases, strides)
+
+    return loop
+
+
+@cache
+def dispatch_loop(nin: int):
+    """The shared entry loop of every ufunc with ``nin`` inputs (one output)."""
+    return _dispatch_loop(nin + 1)
 
 
 def ufunc_loop(fn, nin: int, dtype):

@@ -118,15 +118,20 @@ def ufunc(nin: int, dtypes=("float32", "float64")):
         # first import minutes long); LLVM inlines it
         scalar = register_jitable(fastmath=set(FASTMATH))(fn)
         loops = [_cpu.ufunc_loop(scalar, nin, dt) for dt in dtypes]
+        # The entry loop calls a parallel kernel.  Loaded from the disk cache, it does not
+        # start Numba's threading layer, whose symbols it links to (numba#8578, "Symbol not
+        # found: allocate_sched"): start it first.
+        numba.get_num_threads()
+        entry = _cpu.dispatch_loop(nin)
         built = _internal.fromfunc(
             fn.__name__,
             fn.__doc__,
-            [loop.address for loop in loops],
+            [entry.address] * len(loops),  # NumPy calls the entry loop ...
             [[np.dtype(dt).num] * (nin + 1) for dt in dtypes],
             nin,
             1,
-            [None] * len(loops),
-            loops,  # the ufunc keeps them alive: they own the machine code
+            [loop.address for loop in loops],  # ... with the dtype's loop as its data
+            [*loops, entry],  # the ufunc keeps them alive: they own the machine code
             _internal.PyUFunc_None,
         )
         return built

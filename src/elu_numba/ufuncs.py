@@ -19,8 +19,11 @@ NaN inputs raise the CPU's "invalid" flag in the vectorized compares, so NumPy m
 "invalid value encountered"; the result is still NaN -- silence it with
 ``np.errstate(invalid="ignore")``.  The functions in :mod:`elu_numba` never warn.
 
-These run on one thread (NumPy's ufunc machinery); the functions in :mod:`elu_numba` use all
-cores.  Importing this module loads (or the first time, compiles) the loops.
+From ``elu_numba._cpu.PARALLEL_THRESHOLD`` elements per inner-loop call on, the loop runs in
+chunks on all threads (NumPy hands a contiguous or evenly strided operand to one call;
+buffered casts arrive in blocks of 8192 and stay serial).  The FP flags NumPy turns into
+warnings are those of the calling thread: a NaN in another thread's chunk does not warn.
+Importing this module loads (or the first time, compiles) the loops.
 """
 
 from __future__ import annotations
