@@ -231,6 +231,24 @@ def test_common_calls_skip_the_general_path(monkeypatch):
         en.elu(x[::2])
 
 
+@pytest.mark.parametrize("name", ["elu", "celu"])
+def test_ufunc_accumulate_and_reduce_run_in_order(name):
+    """accumulate and reduce feed each output into the next element: the chunked parallel
+    loop must not run them (out[i] = f(out[i-1], x[i]) needs out[i-1] first)."""
+    from elu_numba import ufuncs
+
+    u = getattr(ufuncs, name)
+    x = np.random.default_rng(5).uniform(0.2, 1.0, 2 * _cpu.PARALLEL_THRESHOLD + 7)
+    x[::3] *= -4.0  # negative values: both branches are taken
+    want = np.empty_like(x)
+    want[0] = x[0]
+    for i in range(1, x.size):
+        want[i] = u(want[i - 1], x[i])
+    got = u.accumulate(x)
+    np.testing.assert_array_equal(got, want)
+    assert u.reduce(x) == want[-1]
+
+
 UFUNC_CALLS = {  # name: (inputs besides x or (grad, v), the matching elu_numba call)
     "elu": (lambda a: (a,), lambda x, alpha: en.elu(x, alpha)),
     "selu": (lambda a: (), lambda x, alpha: en.selu(x)),

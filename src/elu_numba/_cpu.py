@@ -281,10 +281,35 @@ def _chunked(fn, n, bases, steps):
         _call_chunk(fn, lo, min(UFUNC_CHUNK, n - lo), bases, steps)
 
 
+@jitable
+def _span(base, step, n):
+    """The bytes an operand touches: [lo, hi) (hi padded by 64 bytes: any item size)."""
+    last = base + (n - 1) * step
+    return min(base, last), max(base, last) + 64
+
+
+@jitable
+def _independent(n, bases, steps, nargs):
+    """True when the elements may be computed in any order: the output has a nonzero step
+    and no input overlaps it except the output itself (in place).  A ``reduce`` (output step
+    0) or ``accumulate`` (input 0 is the output shifted by one) must run in order."""
+    o = nargs - 1
+    if steps[o] == 0:
+        return False
+    olo, ohi = _span(bases[o], steps[o], n)
+    for k in range(o):
+        if bases[k] == bases[o] and steps[k] == steps[o]:
+            continue
+        lo, hi = _span(bases[k], steps[k], n)
+        if lo < ohi and olo < hi:
+            return False
+    return True
+
+
 def _dispatch_loop(nargs):
     """The inner loop NumPy calls for every ufunc with ``nargs`` operands: ``data`` holds
     the address of the (serial) loop for the dtype; from PARALLEL_THRESHOLD elements on it
-    runs in chunks on all threads."""
+    runs in chunks on all threads, unless the order matters (``_independent``)."""
 
     @ufunc_loop_cfunc
     def loop(args, dims, steps, data):
@@ -296,7 +321,7 @@ def _dispatch_loop(nargs):
             _address(args[3]) if nargs > 3 else 0,
         )
         strides = (steps[0], steps[1], steps[2] if nargs > 2 else 0, steps[3] if nargs > 3 else 0)
-        if n >= PARALLEL_THRESHOLD:
+        if n >= PARALLEL_THRESHOLD and _independent(n, bases, strides, nargs):
             _chunked(_address(data), n, bases, strides)
         else:
             _call_chunk(_address(data), 0, n, bases, strides)

@@ -21,7 +21,8 @@ NaN inputs raise the CPU's "invalid" flag in the vectorized compares, so NumPy m
 
 From ``elu_numba._cpu.PARALLEL_THRESHOLD`` elements per inner-loop call on, the loop runs in
 chunks on all threads (NumPy hands a contiguous or evenly strided operand to one call;
-buffered casts arrive in blocks of 8192 and stay serial).  The FP flags NumPy turns into
+buffered casts arrive in blocks of 8192 and stay serial; so do ``reduce`` and
+``accumulate``, where each element needs the one before).  The FP flags NumPy turns into
 warnings are those of the calling thread: a NaN in another thread's chunk does not warn.
 Importing this module loads (or the first time, compiles) the loops.
 """
