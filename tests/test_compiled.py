@@ -102,6 +102,39 @@ def _run_py(code: str, env: dict) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+UFUNC_THREADS = """
+    import json
+    from concurrent.futures import ThreadPoolExecutor
+    import numba, numpy as np
+    import elu_numba as en
+    from elu_numba import _cpu, ufuncs
+    xs = [np.random.default_rng(s).normal(0, 3, 2 * _cpu.PARALLEL_THRESHOLD) for s in range(8)]
+    for _ in range(3):
+        with ThreadPoolExecutor(4) as pool:
+            got = list(pool.map(lambda x: ufuncs.elu(x, 0.5), xs))
+    ok = all(np.array_equal(g, en.elu(x, 0.5)) for g, x in zip(got, xs))
+    print(json.dumps(dict(ok=ok, layer=numba.threading_layer())))
+"""
+
+
+def test_ufuncs_from_several_threads_on_workqueue():
+    """The workqueue layer aborts the process on concurrent parallel launches (as Dask's
+    threads make through ``__array_ufunc__``): there the ufuncs keep their serial loops."""
+    res = _run_py(UFUNC_THREADS, {"NUMBA_THREADING_LAYER": "workqueue"})
+    assert res == {"ok": True, "layer": "workqueue"}
+
+
+def test_ufuncs_from_several_threads():
+    """On this process's layer (omp or tbb: parallel ufunc loops), concurrent large calls."""
+    from elu_numba import ufuncs
+
+    xs = [random_values(np.float32, 2 * _cpu.PARALLEL_THRESHOLD, seed=s) for s in range(8)]
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda x: ufuncs.elu(x, np.float32(0.5)), xs))
+    for g, x in zip(got, xs, strict=True):
+        np.testing.assert_array_equal(g, en.elu(x, 0.5))
+
+
 STATS = """
     import json, time
     t0 = time.perf_counter()

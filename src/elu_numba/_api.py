@@ -18,9 +18,9 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _cpu
+from ._options import CONCURRENT_SAFE_LAYERS
 
 _WORK_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-_CONCURRENT_SAFE_LAYERS = ("omp", "tbb")
 _parallel_lock = threading.Lock()
 
 
@@ -241,7 +241,7 @@ def _launch(name, mode, flats, target, alpha_w):
 def _needs_lock() -> bool:
     """The workqueue threading layer aborts on concurrent launches: serialize them there."""
     try:
-        return numba.threading_layer() not in _CONCURRENT_SAFE_LAYERS
+        return numba.threading_layer() not in CONCURRENT_SAFE_LAYERS
     except ValueError:  # no parallel launch yet in this process
         return True
 

@@ -68,6 +68,9 @@ except (AttributeError, TypeError):  # pragma: no cover
     pass
 
 CACHE = True
+# Threading layers that take parallel launches from several threads at once (workqueue
+# aborts): elu_numba serializes its launches on any other layer, and keeps the ufuncs serial.
+CONCURRENT_SAFE_LAYERS = ("omp", "tbb")
 
 
 def jitable(fn):
@@ -122,19 +125,24 @@ def ufunc(nin: int, dtypes=("float32", "float64")):
         # start Numba's threading layer, whose symbols it links to (numba#8578, "Symbol not
         # found: allocate_sched"): start it first.
         numba.get_num_threads()
-        entry = _cpu.dispatch_loop(nin)
-        built = _internal.fromfunc(
+        if numba.threading_layer() in CONCURRENT_SAFE_LAYERS:
+            entry = _cpu.dispatch_loop(nin)
+            funcs = [entry.address] * len(loops)  # NumPy calls the entry loop ...
+            data = [loop.address for loop in loops]  # ... with the dtype's loop as its data
+            keep = [*loops, entry]
+        else:  # workqueue: Dask calls ufuncs from several threads at once, keep them serial
+            funcs, data, keep = [loop.address for loop in loops], [None] * len(loops), loops
+        return _internal.fromfunc(
             fn.__name__,
             fn.__doc__,
-            [entry.address] * len(loops),  # NumPy calls the entry loop ...
+            funcs,
             [[np.dtype(dt).num] * (nin + 1) for dt in dtypes],
             nin,
             1,
-            [loop.address for loop in loops],  # ... with the dtype's loop as its data
-            [*loops, entry],  # the ufunc keeps them alive: they own the machine code
+            data,
+            keep,  # the ufunc keeps them alive: they own the machine code
             _internal.PyUFunc_None,
         )
-        return built
 
     return wrap
 
