@@ -20,9 +20,10 @@ NaN inputs raise the CPU's "invalid" flag in the vectorized compares, so NumPy m
 ``np.errstate(invalid="ignore")``.  The functions in :mod:`elu_numba` never warn.
 
 From ``elu_numba._cpu.PARALLEL_THRESHOLD`` elements per inner-loop call on, the loop runs in
-chunks on all threads (NumPy hands a contiguous or evenly strided operand to one call;
-buffered casts arrive in blocks of 8192 and stay serial; so do ``reduce`` and
-``accumulate``, where each element needs the one before).  The FP flags NumPy turns into
+chunks on all threads on Numba's omp and tbb threading layers (workqueue aborts on launches
+from several threads at once: there they stay serial).  NumPy hands a contiguous or evenly
+strided operand to one call; buffered casts arrive in blocks of 8192 and stay serial, and
+so do ``reduce`` and ``accumulate``, where each element needs the one before.  The FP flags NumPy turns into
 warnings are those of the calling thread: a NaN in another thread's chunk does not warn.
 Importing this module loads (or the first time, compiles) the loops.
 """
