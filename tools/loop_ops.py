@@ -1,11 +1,14 @@
 """Count the instructions per element in the hot loop of elu_numba's CPU kernels.
 
-    python tools/loop_ops.py [--fn elu selu celu ...] [--parallel]
+    python tools/loop_ops.py [--fn elu selu celu ...] [--parallel] [--time]
 
 Compiles each in-place kernel (float32 and float64), finds its vectorized loop in the
 assembly (the basic block with the most packed-vector instructions that branches back to
 itself) and prints the instructions in it, the vector width and the instructions per
-element: the number to predict speed from before measuring it.
+element: the number to predict speed from before measuring it.  ``--time`` also times each
+serial in-place kernel on 4096 values (in L1: the compute cost alone, no memory traffic),
+best of 20 runs of 1000 calls, in ns per element, next to an in-place scale of the same
+array (the loop overhead and the call).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import os
 import re
 import sys
 import tempfile
+import time
 from collections import Counter
 
 # a fresh cache: Numba shows no assembly for kernels loaded from its disk cache
@@ -91,24 +95,63 @@ def count(name: str, dtype: str, parallel: bool) -> dict:
     }
 
 
+def ns_per_element(name: str, dtype: str) -> float:
+    """Best time per element of the serial in-place kernel on an L1-resident array."""
+    k = _cpu.loops(name, False, "inplace")
+    a = np.random.default_rng(0).normal(0.0, 3.0, 4096).astype(dtype)
+    args = (a, a.dtype.type(1.0))
+    if "_grad_" in name:
+        args = (a, a.copy(), a.dtype.type(1.0))
+    return _best(lambda: k(*args), a.size)
+
+
+def _best(f, n: int) -> float:
+    f()
+    best = float("inf")
+    for _ in range(20):
+        t = time.perf_counter()
+        for _ in range(1000):
+            f()
+        best = min(best, (time.perf_counter() - t) / 1000 / n)
+    return 1e9 * best
+
+
+def scale_ns(dtype: str) -> float:
+    """The same measure for an in-place scale (the floor: loop and call overhead)."""
+    import numba
+
+    @numba.njit
+    def scale(a):
+        for i in range(a.size):
+            a[i] = a[i] * a.dtype.type(1.0000001)
+
+    a = np.random.default_rng(0).normal(0.0, 3.0, 4096).astype(dtype)
+    return _best(lambda: scale(a), a.size)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     names = ["elu", "selu", "celu", "relu", "elu_grad_x", "elu_grad_y"]
     p.add_argument("--fn", nargs="+", default=names)
     p.add_argument("--parallel", action="store_true", help="the prange kernel (default: serial)")
     p.add_argument("-v", "--verbose", action="store_true", help="print the instruction mix")
+    p.add_argument("--time", action="store_true", help="also ns per element, serial, in L1")
     args = p.parse_args(argv)
     head = ("kernel", "dtype", "instr", "vector", "elem/pass", "per elem")
-    print("{:14s} {:8s} {:>6s} {:>6s} {:>9s} {:>9s}".format(*head))
+    print("{:14s} {:8s} {:>6s} {:>6s} {:>9s} {:>9s}".format(*head) + ("   ns/elem" * args.time))
     for fn in args.fn:
         for dt in ("float32", "float64"):
             r = count(fn, dt, args.parallel)
+            ns = f" {ns_per_element(fn, dt):9.3f}" if args.time else ""
             print(
                 f"{fn:14s} {dt:8s} {r['instructions']:6d} {8 * r['vector_bytes']:6d} "
-                f"{r['elements_per_pass']:9d} {r['per_element']:9.2f}"
+                f"{r['elements_per_pass']:9d} {r['per_element']:9.2f}{ns}"
             )
             if args.verbose:
                 print("   ", dict(r["ops"].most_common()))
+    if args.time:
+        for dt in ("float32", "float64"):
+            print(f"{'in-place scale':14s} {dt:8s} {'':>33s} {scale_ns(dt):9.3f}")
     return 0
 
 

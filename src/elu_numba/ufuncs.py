@@ -23,8 +23,9 @@ From ``elu_numba._cpu.PARALLEL_THRESHOLD`` elements per inner-loop call on, the 
 chunks on all threads on Numba's omp and tbb threading layers (workqueue aborts on launches
 from several threads at once: there they stay serial).  NumPy hands a contiguous or evenly
 strided operand to one call; buffered casts arrive in blocks of 8192 and stay serial, and
-so do ``reduce`` and ``accumulate``, where each element needs the one before.  The FP flags NumPy turns into
-warnings are those of the calling thread: a NaN in another thread's chunk does not warn.
+so do ``reduce`` and ``accumulate``, where each element needs the one before.  The FP flags
+NumPy turns into warnings are those of the calling thread: a NaN in another thread's chunk
+does not warn.
 Importing this module loads (or the first time, compiles) the loops.
 """
 
