@@ -307,23 +307,24 @@ def _constants(dtype, lo: float, h: tuple) -> tuple:
     f = np.dtype(dtype).type
     mant = np.finfo(dtype).nmant  # 23 or 52
     ibits = np.int32 if f is np.float32 else np.int64
-    if f is np.float64:
-        ln2_hi, ln2_lo = _split(_LN2, f)
-    else:  # one constant, the nearest: its error (2^-28.9) moves the result by < 0.04 ULP
-        ln2_hi, ln2_lo = f(float(_LN2)), f(0.0)
+    # ln 2 as the nearest value in the dtype: r = x - k*ln2 is then exact (see _expm1_parts)
+    # and the constant's own error ln2_lo is all that is left (2^-28.9 in float32, where it
+    # moves the result by < 0.04 ULP and is ignored; 2^-55.3 in float64, corrected)
+    ln2_hi = f(float(_LN2))
+    ln2_lo = f(float(_LN2 - Fraction(float(ln2_hi))))
     return (
         f(lo),  # 0: expm1(x) rounds to -1 below this
         f(_LOG2E),  # 1
         f(1.5 * 2.0**mant),  # 2: adding it rounds to an integer, kept in the low bits
-        ln2_hi,  # 3: fma(k, -ln2_hi, x) is exact (|k| < 2**11)
-        ln2_lo,  # 4
+        ln2_hi,  # 3: ln 2 rounded to nearest
+        ln2_lo,  # 4: ln 2 - ln2_hi
         mant,  # 5
         int(f(1.0).view(ibits)),  # 6: bits of 1.0; bits(magic + k) << mant is k << mant
         tuple(f(c) for c in h),  # 7: h
         f(1.0),  # 8
         _split(Fraction(SELU_SCALE) * Fraction(SELU_ALPHA), f),  # 9: hi + lo
         _split(Fraction(SELU_SCALE), f),  # 10: hi + lo
-        f is np.float64,  # 11: carry the rounding error of r (float32 does not need it)
+        f is np.float64,  # 11: correct for ln2_lo (float32 does not need it)
     )
 
 
@@ -345,10 +346,10 @@ def _estrin6(r, r2, c):
 @jitable
 def _estrin11(r, r2, c):
     r4 = r2 * r2
-    q0 = fma(fma(c[3], r, c[2]), r2, fma(c[1], r, c[0]))
-    q1 = fma(fma(c[7], r, c[6]), r2, fma(c[5], r, c[4]))
-    q2 = fma(c[10], r2, fma(c[9], r, c[8]))
-    return fma(fma(q2, r4, q1), r4, q0)
+    q0 = fma(fma(c[4], r, c[3]), r2, fma(c[2], r, c[1]))
+    q1 = fma(fma(c[8], r, c[7]), r2, fma(c[6], r, c[5]))
+    q = fma(fma(c[10], r, c[9]), r4, q1)
+    return fma(fma(q, r4, q0), r, c[0])
 
 
 _ESTRIN = {5: _estrin5, 6: _estrin6, 11: _estrin11}
@@ -386,16 +387,17 @@ def _expm1_parts(x, K):
     z = lo_x if z < lo_x else z
     t = fma(z, log2e, magic)
     k = t - magic
-    r_hi = fma(k, -ln2_hi, z)  # exact
-    r = fma(k, -ln2_lo, r_hi) if K[11] else r_hi
+    # exact: |r| <= ln2/2 is a multiple of the smaller spacing of z and k*ln2_hi
+    r = fma(k, -ln2_hi, z)
     r2 = r * r
     s = from_bits((to_bits(t) << mant) + one_bits, t)
     sm1 = s - one
     sr = s * r
     hi = sm1 + sr
     tail = sr - (hi - sm1)
-    if K[11]:  # r's rounding error c (exact: r_hi - r is) enters as s * c * (1 + r)
-        tail = fma(s * fma(-k, ln2_lo, r_hi - r), one + r, tail)
+    if K[11]:  # the true r is r - k*ln2_lo: to first order expm1 moves by -s*k*ln2_lo*(1+r)
+        sk = s * k
+        tail = fma(fma(sk, r, sk), -ln2_lo, tail)
     return hi, fma(s * r2, estrin(r, r2, h), tail), s, r
 
 
