@@ -45,26 +45,16 @@ from ._options import jitable, kernel, ufunc_loop_cfunc
 PARALLEL_THRESHOLD = 1 << 15
 
 
-@intrinsic
-def _frozen(typingctx, x):
-    """``x`` itself, through LLVM's ``freeze``: no instruction, but LLVM no longer sees
-    what it is.  An in-place loop ``a[i] = x if x >= 0 else f(x)`` stores ``x`` back where
-    it came from; LLVM drops those lanes of the store and vectorizes it as a masked store
-    (``vmaskmovps``), which on AMD Zen 3 is 42 micro-ops with a throughput of one per 12
-    cycles (``llvm-mca -mcpu=znver3``): it doubled the time of an in-place loop over 2^26
-    float32 values (``python benchmarks/masked_store.py``).  Storing ``_frozen(f(...))``
-    makes every in-place loop store whole vectors.  (Freezing the loaded value instead would
-    also work, but then LLVM knows the input is not poison and folds the clamps in
-    ``_math._expm1_parts`` into compares and blends again.)"""
-    if not isinstance(x, types.Float):
-        return None
-
-    def codegen(context, builder, signature, args):
-        instr = ir.instructions.Instruction(builder.block, args[0].type, "freeze", [args[0]])
-        builder._insert(instr)
-        return instr
-
-    return x(x), codegen
+# ``x`` itself, through LLVM's ``freeze``: no instruction, but LLVM no longer sees
+# what it is.  An in-place loop ``a[i] = x if x >= 0 else f(x)`` stores ``x`` back where
+# it came from; LLVM drops those lanes of the store and vectorizes it as a masked store
+# (``vmaskmovps``), which on AMD Zen 3 is 42 micro-ops with a throughput of one per 12
+# cycles (``llvm-mca -mcpu=znver3``): it doubled the time of an in-place loop over 2^26
+# float32 values (``python benchmarks/masked_store.py``).  Storing ``_frozen(f(...))``
+# makes every in-place loop store whole vectors.  (Freezing the loaded value instead would
+# also work, but then LLVM knows the input is not poison and folds the clamps in
+# ``_math._expm1_parts`` into compares and blends again.)
+_frozen = _math._freeze
 
 
 def _unary(fn, parallel, mode):
