@@ -9,17 +9,20 @@ The activations (``elu``, ``selu``, ``celu``) compute in the array's own precisi
 float64.  Their core, ``_expm1_parts``, is a branch-free expm1 for x <= 0 that LLVM
 vectorizes whole:
 
-1. clamp ``x`` to [lo, 0] with selects (NaN stays NaN; x > 0 lanes are discarded later);
+1. clamp ``x`` to [lo, 1] with a ``vminps`` and a ``vmaxps`` (NaN stays NaN; x > 0 lanes
+   are discarded later, the clamp only keeps them from raising FP flags);
 2. ``k = round(x / ln 2)`` by adding a magic constant (no round instruction, no float->int
-   conversion, which AVX2 lacks for float64); ``r = x - k ln 2`` with ln 2 split in two, the
-   first product exact inside an FMA, so ``|r| <= ln(2)/2``;
+   conversion, which AVX2 lacks for float64); ``r = x - k ln2`` in one FMA with ln2 the
+   nearest value to ln 2 in the dtype: ``r`` is exact (a multiple of the smaller spacing of
+   x and k ln2 below ln(2)/2), only the constant's own error is left;
 3. ``2**k`` from the integer bits of the magic sum (``bits << mantissa`` plus the bits of 1);
 4. ``expm1(x) = (2**k - 1) + 2**k r + 2**k r**2 h(r)``: the first two terms are exact and
-   are added error-free, ``h`` is a polynomial (``tools/fit_expm1.py``), and the result is
-   handed back as ``hi + lo`` so that ``alpha * expm1`` is one FMA, rounded once.
+   are added error-free, ``h`` is a polynomial (``tools/fit_expm1.py``) evaluated by
+   Estrin's scheme, and the result is handed back as ``hi + lo`` so that ``alpha * expm1``
+   is one FMA, rounded once.
 
-float64 also carries the rounding error of ``r``.  Every result is within 1 ULP of the exact
-value for any alpha (``tools/ulp_sweep.py`` sweeps every float32).
+float64 also adds back the error of its ln2 constant (2^-55.3, times k).  Every result is
+within 1 ULP of the exact value for any alpha (``tools/ulp_sweep.py`` sweeps every float32).
 
 The gradients from x need ``exp`` over the whole range (down to the subnormals, times
 ``grad``); they compute in float64 for every dtype (``scaled_exp``) and round once.  The
@@ -372,17 +375,17 @@ def _estrin_impl(r, r2, c):
 def _expm1_parts(x, K):
     """expm1(x) for x <= 0 in x's precision as an unevaluated sum hi + lo; also (s, r).
 
-    ``K`` is ``_F32`` or ``_F64``.  x > 0 is taken as 0 (the callers discard it); NaN gives
-    NaN.  With s = 2**k and r = x - k ln2: expm1 = (s - 1) + s*r + s*r*r*h(r).  The
+    ``K`` is ``_F32`` or ``_F64``.  x > 1 is taken as 1 and x > 0 gives no meaningful
+    value (the callers discard it); NaN gives NaN.  With s = 2**k and r = x - k ln2: expm1 = (s - 1) + s*r + s*r*r*h(r).  The
     first two terms are exact and are added error-free (Fast2Sum: |s - 1| >= |s*r| for k < 0,
     s - 1 = 0 for k = 0); the rest is small.  So ``alpha*hi + alpha*lo`` (one FMA) is within
     1 ULP for any alpha, in float32 without a float64 anywhere.  A caller whose input has a
     low part x_lo adds s * x_lo * (1 + r) (to first order) with the returned s and r.
     """
     lo_x, log2e, magic, ln2_hi, ln2_lo, mant, one_bits, h, one = K[:9]
-    # selects, NaN stays NaN; x > 0 lanes are discarded but must not raise overflow flags
-    # (the ufuncs report them)
-    # clamp to [lo, 1] (x > 0 lanes are discarded): min, then max; NaN stays NaN
+    # clamp to [lo, 1]: x > 0 lanes are discarded but must not raise overflow flags (the
+    # ufuncs report them).  A vminps then a vmaxps, NaN stays NaN; ``opaque`` keeps LLVM from
+    # merging the two selects into compares and blends.
     z = opaque(one if x > one else x)
     z = lo_x if z < lo_x else z
     t = fma(z, log2e, magic)
