@@ -170,3 +170,49 @@ def test_gradient_ufuncs_raise_no_flags(name, dtype, alpha_as):
             kw = {} if name in ("selu", "relu") else {"alpha": alpha}
             want = getattr(en, f"{name}_grad")(g, **{side: v}, **kw)
             np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("name", ["elu", "celu", "elu_grad_x", "elu_grad_y"])
+@pytest.mark.parametrize("mode", ["inplace", "out", "inplace_v"])
+def test_blocked_loops_match_elementwise(name, mode, dtype):
+    """The loops run over blocks of _cpu.BLOCK elements, then the remainder: at every size
+    around a block boundary, serial and parallel, each element is the scalar function of its
+    own input, and nothing is written past the output."""
+    if mode == "inplace_v" and "grad" not in name:
+        pytest.skip("inplace_v is a gradient mode")
+    from elu_numba import _cpu, _math, scalar
+
+    b = _cpu.BLOCK
+    rng = np.random.default_rng(1)
+    f = getattr(scalar, name)
+    for n in (1, b - 1, b, b + 1, 3 * b + 17, _cpu.PARALLEL_THRESHOLD + b // 2):
+        x = rng.normal(0.0, 3.0, n).astype(dtype)
+        g = rng.normal(0.0, 1.0, n).astype(dtype)
+        want = (
+            np.array(
+                [
+                    f(xi, dtype(1.5)) if "grad" not in name else f(gi, xi, dtype(1.5))
+                    for gi, xi in zip(g, x)
+                ],
+                dtype=dtype,
+            )
+            if n < 2000
+            else None
+        )
+        got = []
+        for parallel in (False, True):
+            k = _cpu.loops(name, parallel, mode)
+            xs, gs = x.copy(), g.copy()
+            args = (xs,) if "grad" not in name else (gs, xs)
+            if mode == "out":
+                out = np.full(n + 1, 7, dtype)  # one guard element past the end
+                k(*args, out[:n], dtype(1.5))
+                assert out[n] == 7
+                got.append(out[:n])
+            else:
+                k(*args, dtype(1.5))
+                got.append(xs if mode == "inplace_v" else args[0])
+        np.testing.assert_array_equal(got[0], got[1])
+        if want is not None:
+            np.testing.assert_array_equal(got[0], want)
+    assert _math is not None

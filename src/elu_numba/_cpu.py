@@ -32,10 +32,10 @@ import numpy as np
 from llvmlite import ir
 from numba import carray, prange, types
 from numba.core import cgutils
-from numba.extending import intrinsic
+from numba.extending import intrinsic, register_jitable
 
 from . import _math
-from ._options import jitable, kernel, ufunc_loop_cfunc
+from ._options import FASTMATH, jitable, kernel, ufunc_loop_cfunc
 
 # From this many elements on, the parallel kernel is used.  Measured with
 # ``python benchmarks/bench_crossover.py`` (2 cores, AMD EPYC znver4, omp layer, 2026-11-23):
@@ -57,22 +57,57 @@ PARALLEL_THRESHOLD = 1 << 15
 _frozen = _math._freeze
 
 
+# Every loop runs over blocks of BLOCK elements (then the remainder): an inner loop of a
+# constant trip count, which LLVM unrolls into independent vector chains.  On 2^26 float32 /
+# 2^25 float64 values in place (AMD EPYC Zen 3, 2 cores, 2026-12-01) the parallel loops
+# take 13-18% less time than a prange over the elements; serial ones are within +-5%.
+BLOCK = 256
+
+
+def _call(fn, nargs):
+    """``fn`` behind a call that Numba does not inline in its IR (LLVM inlines it): a loop
+    with two call sites of an IR-inlined function trips Numba's ``NumbaIRAssumptionWarning``
+    ("variable ... is not in scope")."""
+    if nargs == 2:
+
+        def call(x, alpha):
+            return fn(x, alpha)
+
+    else:
+
+        def call(g, v, alpha):
+            return fn(g, v, alpha)
+
+    return register_jitable(fastmath=set(FASTMATH))(call)
+
+
 def _unary(fn, parallel, mode):
     # Closure cells are part of Numba's on-disk cache key: ``rng`` keeps the serial and the
     # parallel loop (which share their source lines) apart.
     rng = prange if parallel else range
+    fn = _call(fn, 2)
     if mode == "inplace":
 
         @kernel(parallel)
         def loop(x, alpha):
-            for i in rng(x.size):
+            nb = x.size // BLOCK
+            for b in rng(nb):
+                xb = x[b * BLOCK : (b + 1) * BLOCK]
+                for j in range(BLOCK):
+                    xb[j] = _frozen(fn(xb[j], alpha))
+            for i in range(nb * BLOCK, x.size):
                 x[i] = _frozen(fn(x[i], alpha))
 
     else:
 
         @kernel(parallel)
         def loop(x, out, alpha):
-            for i in rng(x.size):
+            nb = x.size // BLOCK
+            for b in rng(nb):
+                xb, ob = x[b * BLOCK : (b + 1) * BLOCK], out[b * BLOCK : (b + 1) * BLOCK]
+                for j in range(BLOCK):
+                    ob[j] = fn(xb[j], alpha)
+            for i in range(nb * BLOCK, x.size):
                 out[i] = fn(x[i], alpha)
 
     return loop
@@ -80,25 +115,42 @@ def _unary(fn, parallel, mode):
 
 def _binary(fn, parallel, mode):
     rng = prange if parallel else range
+    fn = _call(fn, 3)
     if mode == "inplace":
 
         @kernel(parallel)
         def loop(g, v, alpha):
-            for i in rng(g.size):
+            nb = g.size // BLOCK
+            for b in rng(nb):
+                gb, vb = g[b * BLOCK : (b + 1) * BLOCK], v[b * BLOCK : (b + 1) * BLOCK]
+                for j in range(BLOCK):
+                    gb[j] = _frozen(fn(gb[j], vb[j], alpha))
+            for i in range(nb * BLOCK, g.size):
                 g[i] = _frozen(fn(g[i], v[i], alpha))
 
     elif mode == "inplace_v":
 
         @kernel(parallel)
         def loop(g, v, alpha):
-            for i in rng(g.size):
+            nb = g.size // BLOCK
+            for b in rng(nb):
+                gb, vb = g[b * BLOCK : (b + 1) * BLOCK], v[b * BLOCK : (b + 1) * BLOCK]
+                for j in range(BLOCK):
+                    vb[j] = _frozen(fn(gb[j], vb[j], alpha))
+            for i in range(nb * BLOCK, g.size):
                 v[i] = _frozen(fn(g[i], v[i], alpha))
 
     else:
 
         @kernel(parallel)
         def loop(g, v, out, alpha):
-            for i in rng(g.size):
+            nb = g.size // BLOCK
+            for b in rng(nb):
+                s = slice(b * BLOCK, (b + 1) * BLOCK)
+                gb, vb, ob = g[s], v[s], out[s]
+                for j in range(BLOCK):
+                    ob[j] = fn(gb[j], vb[j], alpha)
+            for i in range(nb * BLOCK, g.size):
                 out[i] = fn(g[i], v[i], alpha)
 
     return loop
