@@ -215,7 +215,7 @@ ASM = """
             one = np.dtype(dt).type(1)
             k(*((a, one) if "grad" not in name else (a, a.copy(), one)))
             asm = k.inspect_asm(k.signatures[-1])
-            stores = re.findall(r"\tv(?:mov|maskmov)\w*\s+%[yz]mm\d+,.*\(", asm)
+            stores = re.findall(r"\\tv(?:mov|maskmov)\\w*\\s+%[yz]mm\\d+,.*\\(", asm)
             res[f"inplace-{name}-{dt}"] = dict(
                 stores=len(stores),
                 masked=sum("maskmov" in m or "{%k" in m for m in stores),

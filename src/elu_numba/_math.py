@@ -376,7 +376,8 @@ def _expm1_parts(x, K):
     """expm1(x) for x <= 0 in x's precision as an unevaluated sum hi + lo; also (s, r).
 
     ``K`` is ``_F32`` or ``_F64``.  x > 1 is taken as 1 and x > 0 gives no meaningful
-    value (the callers discard it); NaN gives NaN.  With s = 2**k and r = x - k ln2: expm1 = (s - 1) + s*r + s*r*r*h(r).  The
+    value (the callers discard it); NaN gives NaN.  With s = 2**k and r = x - k ln2:
+    expm1 = (s - 1) + s*r + s*r*r*h(r).  The
     first two terms are exact and are added error-free (Fast2Sum: |s - 1| >= |s*r| for k < 0,
     s - 1 = 0 for k = 0); the rest is small.  So ``alpha*hi + alpha*lo`` (one FMA) is within
     1 ULP for any alpha, in float32 without a float64 anywhere.  A caller whose input has a
