@@ -172,7 +172,9 @@ def test_gradient_ufuncs_raise_no_flags(name, dtype, alpha_as):
             np.testing.assert_array_equal(got, want)
 
 
-@pytest.mark.parametrize("name", ["elu", "celu", "elu_grad_x", "elu_grad_y"])
+# one function of x and one gradient: the loop code is the same for all (each kernel costs
+# seconds to compile, on every Python of `tox p`)
+@pytest.mark.parametrize("name", ["elu", "elu_grad_y"])
 @pytest.mark.parametrize("mode", ["inplace", "out", "inplace_v"])
 def test_blocked_loops_match_elementwise(name, mode, dtype):
     """The loops run over blocks of _cpu.BLOCK elements, then the remainder: at every size
