@@ -336,11 +336,6 @@ _F64 = _constants(np.float64, -40.0, _H64)  # ... and for x < -37.4 in float64
 
 
 @jitable
-def _estrin5(r, r2, c):
-    return fma(fma(c[4], r2, fma(c[3], r, c[2])), r2, fma(c[1], r, c[0]))
-
-
-@jitable
 def _estrin6(r, r2, c):
     q = fma(fma(c[5], r2, fma(c[4], r, c[3])), r2, fma(c[2], r, c[1]))
     return fma(q, r, c[0])
@@ -355,14 +350,15 @@ def _estrin11(r, r2, c):
     return fma(fma(q, r4, q0), r, c[0])
 
 
-_ESTRIN = {5: _estrin5, 6: _estrin6, 11: _estrin11}
+_ESTRIN = {6: _estrin6, 11: _estrin11}
 
 
 def estrin(r, r2, c):
-    """c[0] + c[1] r + c[2] r**2 + ... by Estrin's scheme (``r2`` = r*r), for 5, 6 or 11
-    coefficients: as many FMAs as Horner's rule for 5 or 6 (two multiplies more for 11), but
-    a dependency chain of 3 FMAs instead of 5 (4 instead of 10), which is what an AVX2 loop
-    with 16 registers waits on."""
+    """c[0] + c[1] r + c[2] r**2 + ... by Estrin's scheme (``r2`` = r*r), for the 6 (float32)
+    or 11 (float64) coefficients of h: as many FMAs as Horner's rule for 6 (one multiply more
+    for 11), but a dependency chain of 4 FMAs instead of 5 (5 instead of 10), which is what
+    an AVX2 loop with 16 registers waits on.  c[0] is added last: it keeps the rounding error
+    of the rest scaled by r."""
     return _ESTRIN[len(c)](r, r2, c)
 
 
