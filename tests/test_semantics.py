@@ -212,3 +212,36 @@ def test_blocked_loops_match_elementwise(name, mode, dtype):
         np.testing.assert_array_equal(got[0], got[1])
         if want is not None:
             np.testing.assert_array_equal(got[0], want)
+
+
+@pytest.mark.parametrize("mode", ["inplace", "out"])
+def test_elu_alpha_one_kernel_gives_the_same_bits(mode, dtype):
+    """``elu(x)`` (alpha = 1) runs the kernel compiled for ``alpha=None``, which leaves out
+    the multiplications by alpha: every value, the special ones included, is the same bits
+    as the general kernel's at alpha = 1.0, serial and parallel."""
+    from numba import types
+
+    from elu_numba import _cpu
+
+    rng = np.random.default_rng(7)
+    tiny = np.finfo(dtype).smallest_subnormal
+    special = [np.nan, -np.nan, np.inf, -np.inf, 0.0, -0.0, tiny, -tiny, -1e-30, -17.5, -40.0]
+    x = np.concatenate([np.array(special, dtype), rng.normal(0.0, 6.0, 70_000).astype(dtype)])
+    bits = np.int32 if dtype == np.float32 else np.int64
+    for parallel in (False, True):
+        k = _cpu.loops("elu", parallel, mode)
+        got = []
+        for alpha in (dtype(1.0), None):
+            xs = x.copy()
+            if mode == "out":
+                out = np.empty_like(xs)
+                k(xs, out, alpha)
+                got.append(out)
+            else:
+                k(xs, alpha)
+                got.append(xs)
+        np.testing.assert_array_equal(got[0].view(bits), got[1].view(bits))
+    # and the public function takes that kernel for alpha = 1
+    k = _cpu.loops("elu", False, "out")
+    en.elu(x[:100], 1.0)
+    assert any(isinstance(sig[-1], types.NoneType) for sig in k.signatures)

@@ -17,7 +17,7 @@ import numba
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from . import _cpu
+from . import _cpu, _math
 from ._options import CONCURRENT_SAFE_LAYERS
 
 _WORK_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -230,6 +230,8 @@ def _launch(name, mode, flats, target, alpha_w):
         return
     parallel = target.size >= _cpu.PARALLEL_THRESHOLD and numba.get_num_threads() > 1
     kern = _cpu.loops(name, parallel, mode)
+    if name in _math.UNIT_ALPHA and alpha_w == 1:
+        alpha_w = None  # the kernel compiled for alpha = 1: same values, fewer operations
     args = (*flats, alpha_w) if mode != "out" else (*flats, target, alpha_w)
     if parallel and _needs_lock():
         with _parallel_lock:

@@ -9,16 +9,19 @@ The activations (``elu``, ``selu``, ``celu``) compute in the array's own precisi
 float64.  Their core, ``_expm1_parts``, is a branch-free expm1 for x <= 0 that LLVM
 vectorizes whole:
 
-1. clamp ``x`` to [lo, 1] with a ``vminps`` and a ``vmaxps`` (NaN stays NaN; x > 0 lanes
-   are discarded later, the clamp only keeps them from raising FP flags);
+1. clamp ``x`` so that nothing overflows: float32 in one integer ``vpminsd`` on the bits
+   (x in [lo, 0] keeps its value; x > 0, NaN and anything below lo become lo: the callers
+   select x itself for those), float64 to [lo, 1] with a ``vminpd`` and a ``vmaxpd`` (AVX2
+   has no 64-bit integer min);
 2. ``k = round(x / ln 2)`` by adding a magic constant (no round instruction, no float->int
    conversion, which AVX2 lacks for float64); ``r = x - k ln2`` in one FMA with ln2 the
    nearest value to ln 2 in the dtype: ``r`` is exact (a multiple of the smaller spacing of
    x and k ln2 below ln(2)/2), only the constant's own error is left;
-3. ``2**k`` from the integer bits of the magic sum (``bits << mantissa`` plus the bits of 1);
+3. ``2**k`` from the integer bits of the magic sum: the magic constant's low bits hold the
+   exponent bias, so ``bits << mantissa`` is 2**k in one shift;
 4. ``expm1(x) = (2**k - 1) + 2**k r + 2**k r**2 h(r)``: the first two terms are exact and
    are added error-free, ``h`` is a polynomial (``tools/fit_expm1.py``) evaluated by
-   Estrin's scheme, and the result is handed back as ``hi + lo`` so that ``alpha * expm1``
+   Horner's rule, and the result is handed back as ``hi + lo`` so that ``alpha * expm1``
    is one FMA, rounded once.
 
 float64 also adds back the error of its ln2 constant (2^-55.3, times k).  Every result is
@@ -147,7 +150,7 @@ def _bitcast_i32_f32(typingctx, i):
 def opaque(x):
     """``x`` itself.  Compiled for the CPU it passes through LLVM's ``freeze``: no
     instruction, but LLVM's combiner cannot look through it, so two clamps in a row stay a
-    ``vminps`` and a ``vmaxps`` (instead of two compares, an ``and`` and two blends)."""
+    ``vminpd`` and a ``vmaxpd`` (instead of two compares, an ``and`` and two blends)."""
     return x
 
 
@@ -318,11 +321,13 @@ def _constants(dtype, lo: float, h: tuple) -> tuple:
     return (
         f(lo),  # 0: expm1(x) rounds to -1 below this
         f(_LOG2E),  # 1
-        f(1.5 * 2.0**mant),  # 2: adding it rounds to an integer, kept in the low bits
+        # 2: adding it rounds to an integer k; its low bits are k + the exponent bias, so
+        # bits(magic + k) << mant is the float 2**k
+        f(1.5 * 2.0**mant + (np.finfo(dtype).maxexp - 1)),
         ln2_hi,  # 3: ln 2 rounded to nearest
         ln2_lo,  # 4: ln 2 - ln2_hi
         mant,  # 5
-        int(f(1.0).view(ibits)),  # 6: bits of 1.0; bits(magic + k) << mant is k << mant
+        ibits(f(lo).view(ibits)),  # 6: bits of lo (the float32 clamp is an integer min)
         tuple(f(c) for c in h),  # 7: h
         f(1.0),  # 8
         _split(Fraction(SELU_SCALE) * Fraction(SELU_ALPHA), f),  # 9: hi + lo
@@ -336,61 +341,62 @@ _F64 = _constants(np.float64, -40.0, _H64)  # ... and for x < -37.4 in float64
 
 
 @jitable
-def _estrin6(r, r2, c):
-    q = fma(fma(c[5], r2, fma(c[4], r, c[3])), r2, fma(c[2], r, c[1]))
+def _horner6(r, c):
+    q = fma(fma(fma(fma(c[5], r, c[4]), r, c[3]), r, c[2]), r, c[1])
     return fma(q, r, c[0])
 
 
 @jitable
-def _estrin11(r, r2, c):
-    r4 = r2 * r2
-    q0 = fma(fma(c[4], r, c[3]), r2, fma(c[2], r, c[1]))
-    q1 = fma(fma(c[8], r, c[7]), r2, fma(c[6], r, c[5]))
-    q = fma(fma(c[10], r, c[9]), r4, q1)
-    return fma(fma(q, r4, q0), r, c[0])
+def _horner11(r, c):
+    q = fma(fma(fma(fma(c[10], r, c[9]), r, c[8]), r, c[7]), r, c[6])
+    q = fma(fma(fma(fma(fma(q, r, c[5]), r, c[4]), r, c[3]), r, c[2]), r, c[1])
+    return fma(q, r, c[0])
 
 
-_ESTRIN = {6: _estrin6, 11: _estrin11}
+_HORNER = {6: _horner6, 11: _horner11}
 
 
-def estrin(r, r2, c):
-    """c[0] + c[1] r + c[2] r**2 + ... by Estrin's scheme (``r2`` = r*r), for the 6 (float32)
-    or 11 (float64) coefficients of h: as many FMAs as Horner's rule for 6 (one multiply more
-    for 11), but a dependency chain of 4 FMAs instead of 5 (5 instead of 10), which is what
-    an AVX2 loop with 16 registers waits on.  c[0] is added last: it keeps the rounding error
-    of the rest scaled by r."""
-    return _ESTRIN[len(c)](r, r2, c)
+def horner(r, c):
+    """c[0] + c[1] r + c[2] r**2 + ... by Horner's rule, for the 6 (float32) or 11
+    (float64) coefficients of h: one FMA per coefficient and nothing else."""
+    return _HORNER[len(c)](r, c)
 
 
-@overload(estrin, inline="always")
-def _estrin_impl(r, r2, c):
-    return _ESTRIN[len(c)]
+@overload(horner, inline="always")
+def _horner_impl(r, c):
+    return _HORNER[len(c)]
 
 
 @jitable
 def _expm1_parts(x, K):
     """expm1(x) for x <= 0 in x's precision as an unevaluated sum hi + lo; also (s, r).
 
-    ``K`` is ``_F32`` or ``_F64``.  x > 1 is taken as 1 and x > 0 gives no meaningful
-    value (the callers discard it); NaN gives NaN.  With s = 2**k and r = x - k ln2:
+    ``K`` is ``_F32`` or ``_F64``.  x > 0 and NaN give no meaningful value (the callers
+    select x itself there).  With s = 2**k and r = x - k ln2:
     expm1 = (s - 1) + s*r + s*r*r*h(r).  The
     first two terms are exact and are added error-free (Fast2Sum: |s - 1| >= |s*r| for k < 0,
     s - 1 = 0 for k = 0); the rest is small.  So ``alpha*hi + alpha*lo`` (one FMA) is within
     1 ULP for any alpha, in float32 without a float64 anywhere.  A caller whose input has a
     low part x_lo adds s * x_lo * (1 + r) (to first order) with the returned s and r.
     """
-    lo_x, log2e, magic, ln2_hi, ln2_lo, mant, one_bits, h, one = K[:9]
-    # clamp to [lo, 1]: x > 0 lanes are discarded but must not raise overflow flags (the
-    # ufuncs report them).  A vminps then a vmaxps, NaN stays NaN; ``opaque`` keeps LLVM from
-    # merging the two selects into compares and blends.
-    z = opaque(one if x > one else x)
-    z = lo_x if z < lo_x else z
+    lo_x, log2e, magic, ln2_hi, ln2_lo, mant, lo_bits, h, one = K[:9]
+    # The clamp: x > 0 lanes are discarded but must not raise overflow flags (the ufuncs
+    # report them).  float32: one signed integer min on the bits -- a float in [lo, 0]
+    # (-0.0 included) has bits below those of lo; every x > 0, NaN or x < lo has bits above
+    # (the callers select x itself where x >= 0 or NaN).  float64 (AVX2 has no 64-bit
+    # integer min): [lo, 1] with a vminpd then a vmaxpd, NaN stays NaN; ``opaque`` keeps LLVM
+    # from merging the two selects into compares and blends.
+    if K[11]:
+        z = opaque(one if x > one else x)
+        z = lo_x if z < lo_x else z
+    else:
+        xb = to_bits(x)
+        z = from_bits(xb if xb < lo_bits else lo_bits, x)
     t = fma(z, log2e, magic)
     k = t - magic
     # exact: |r| <= ln2/2 is a multiple of the smaller spacing of z and k*ln2_hi
     r = fma(k, -ln2_hi, z)
-    r2 = r * r
-    s = from_bits((to_bits(t) << mant) + one_bits, t)
+    s = from_bits(to_bits(t) << mant, t)
     sm1 = s - one
     sr = s * r
     hi = sm1 + sr
@@ -398,7 +404,7 @@ def _expm1_parts(x, K):
     if K[11]:  # the true r is r - k*ln2_lo: to first order expm1 moves by -s*k*ln2_lo*(1+r)
         sk = s * k
         tail = fma(fma(sk, r, sk), -ln2_lo, tail)
-    return hi, fma(s * r2, estrin(r, r2, h), tail), s, r
+    return hi, fma(sr * r, horner(r, h), tail), s, r
 
 
 def work(x):
@@ -455,13 +461,20 @@ def _divide(x, alpha):
 # x >= 0 returns x itself (so -0.0 stays -0.0); x < 0 or NaN takes the exponential branch;
 # at x == 0 both give 0.  Both sides are computed and one is chosen: the loops store a blend.
 # float32 and float16 compute in float32, everything else in float64.
+# The activations that take ``alpha = None`` for alpha = 1 (``unit``): the kernels then
+# leave out the multiplications by alpha; the values are the same bits.
+UNIT_ALPHA = ("elu",)
+
+
 @jitable
 def elu(x, alpha):
     """ELU: x if x > 0 else alpha * expm1(x)."""
     v = real(x)
     a = like(v, alpha)
     hi, lo, _, _ = _expm1_parts(v, work(v))
-    return v if v >= 0 else fma(a, hi, a * lo)
+    # alpha = 1 (None): hi + lo is the value of the FMA below, with two FMA-unit ops fewer
+    neg = hi + lo if unit(alpha) else fma(a, hi, a * lo)
+    return neg if v < 0 else v
 
 
 @jitable
@@ -475,7 +488,7 @@ def selu(x, alpha):
     (sa, sa_lo), (sc, sc_lo) = K[9], K[10]
     neg = fma(sa, hi, fma(sa_lo, hi, sa * lo))
     pos = sc * v if sc_lo == 0 else fma(sc, v, sc_lo * v)  # (folded) 0 * inf would be NaN
-    return pos if v >= 0 else neg
+    return neg if v < 0 else pos
 
 
 @jitable
@@ -493,7 +506,7 @@ def celu(x, alpha):
     # s * rem * (1 + r).  For tiny x, a*u + rem is x itself, even where u is subnormal.
     rem = fma(-u, a, w)
     hi, lo, s, r = _expm1_parts(u, K)
-    return v if v >= 0 else fma(a, hi, fma(s * rem, K[8] + r, a * lo))
+    return fma(a, hi, fma(s * rem, K[8] + r, a * lo)) if v < 0 else v
 
 
 @jitable
@@ -571,12 +584,28 @@ def relu_grad_y(g, y, alpha):
 
 
 def like(x, v):
-    """``v`` as x's float type: float32 for a float32 x, float64 otherwise."""
+    """``v`` as x's float type: float32 for a float32 x, float64 otherwise.  ``v = None``
+    stands for an alpha of 1 (see ``unit``)."""
+    v = 1.0 if v is None else v
     return np.float32(v) if isinstance(x, np.float32) else np.float64(v)
 
 
 @overload(like, inline="always")
 def _like_impl(x, v):
-    if isinstance(x, types.Float) and x.bitwidth == 32:
-        return lambda x, v: np.float32(v)
-    return lambda x, v: np.float64(v)
+    f = np.float32 if isinstance(x, types.Float) and x.bitwidth == 32 else np.float64
+    if isinstance(v, types.NoneType):
+        one = f(1.0)
+        return lambda x, v: one
+    return lambda x, v: f(v)
+
+
+def unit(alpha):
+    """True when ``alpha`` is None: the kernels' way of saying alpha = 1, known when Numba
+    compiles (a loop of its own, with the multiplications by alpha left out)."""
+    return alpha is None
+
+
+@overload(unit, inline="always")
+def _unit_impl(alpha):
+    flag = isinstance(alpha, types.NoneType)
+    return lambda alpha: flag
