@@ -456,11 +456,11 @@ def _divide(x, alpha):
 
 
 # -- the activations: f(x, alpha) -> float64 ------------------------------------------------
-# The forward functions return x itself where x >= 0 (so -0.0 stays -0.0) and take the
-# exponential branch where x < 0 or x is NaN; at x == 0 both branches give 0.
-# x >= 0 returns x itself (so -0.0 stays -0.0); x < 0 or NaN takes the exponential branch;
-# at x == 0 both give 0.  Both sides are computed and one is chosen: the loops store a blend.
-# float32 and float16 compute in float32, everything else in float64.
+# The forward functions return x itself (times SELU's scale) where x >= 0 or x is NaN (so
+# -0.0 stays -0.0 and NaN keeps its payload) and take the exponential branch where x < 0.
+# Both sides are computed and one is chosen: the loops store a blend.  float32 and float16
+# compute in float32, everything else in float64.
+#
 # The activations that take ``alpha = None`` for alpha = 1 (``unit``): the kernels then
 # leave out the multiplications by alpha; the values are the same bits.
 UNIT_ALPHA = ("elu",)
