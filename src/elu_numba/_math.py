@@ -457,7 +457,7 @@ def _divide(x, alpha):
 
 # -- the activations: f(x, alpha) -> float64 ------------------------------------------------
 # The forward functions return x itself (times SELU's scale) where x >= 0 or x is NaN (so
-# -0.0 stays -0.0 and NaN keeps its payload) and take the exponential branch where x < 0.
+# -0.0 stays -0.0) and take the exponential branch where x < 0.
 # Both sides are computed and one is chosen: the loops store a blend.  float32 and float16
 # compute in float32, everything else in float64.
 #
