@@ -332,7 +332,7 @@ def _constants(dtype, lo: float, h: tuple) -> tuple:
         f(1.0),  # 8
         _split(Fraction(SELU_SCALE) * Fraction(SELU_ALPHA), f),  # 9: hi + lo
         _split(Fraction(SELU_SCALE), f),  # 10: hi + lo
-        f is np.float64,  # 11: correct for ln2_lo (float32 does not need it)
+        f is np.float64,  # 11: float64: the min/max clamp and the ln2_lo correction
     )
 
 
