@@ -222,6 +222,8 @@ ASM = """
                 masked=sum("maskmov" in m or "{%k" in m for m in stores),
                 packed=len(re.findall(r"v\\w+p[sd]\\s.*%[yz]mm", asm)),
                 libm=len(re.findall(r"call\\w*\\s+\\S*(exp|expm1)\\S*", asm)),
+                prefetch=len(re.findall(r"\\tprefetch\\w*\\s", asm)),
+                lines=_cpu.BLOCK * np.dtype(dt).itemsize // 64 * (2 if "grad" in name else 1),
             )
     print(json.dumps(res))
 """
@@ -230,7 +232,8 @@ ASM = """
 def test_hot_loops_are_vectorized(tmp_path):
     """Fresh compile (empty cache) so the assembly is available: packed AVX2 ymm arithmetic,
     packed FMAs (float32 ones for the float32 activations, which compute in float32), no
-    call to a libm exp/expm1, and in the in-place loops no masked store.
+    call to a libm exp/expm1, and in the in-place loops no masked store and a prefetch of
+    every cache line of a block, of each array (``_cpu.AHEAD``).
 
     On an AVX-512 host (e.g. znver4) LLVM vectorizes the same loops with zmm registers and
     no ymm ones, so either register width counts as packed; the thresholds are unchanged."""
@@ -238,6 +241,7 @@ def test_hot_loops_are_vectorized(tmp_path):
     for key in [k for k in res if k.startswith("inplace-")]:
         r = res.pop(key)
         assert r["stores"] >= 1 and r["masked"] == 0, (key, r)
+        assert r["prefetch"] >= r["lines"], (key, r)
         assert r["libm"] == 0 and r["packed"] >= (20 if "relu" not in key else 1), (key, r)
     for key, r in res.items():
         assert r["libm"] == 0, key

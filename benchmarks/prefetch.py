@@ -1,0 +1,114 @@
+"""How far ahead the CPU loops should prefetch (``elu_numba._cpu.AHEAD``, in bytes)::
+
+    python benchmarks/prefetch.py [--rounds 7] [--log2n 26] [--ahead none 0 1024 2048 4096]
+
+Builds the in-place loops of ``_cpu`` (the kernels' own loop shape) for each prefetch
+distance -- ``none`` is the same loop without the prefetch -- and times them side by side,
+round by round, on float32 (2^log2n values) and float64 (half as many: the same bytes), with
+every thread and with one: ELU with alpha = 1 and 1.7, ``elu_grad_y`` (g *= where(y > 0, 1,
+y + alpha)), and an in-place scale ``x *= 1.0001`` in the same loop (the memory limit) next
+to the plain prange scale loop that ``benchmarks/targets.py`` used before prefetching.
+Prints the median time per call in ms.  Fresh caches: the loops are compiled in this run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from functools import partial
+
+os.environ.setdefault("NUMBA_CACHE_DIR", tempfile.mkdtemp(prefix="elu_numba_prefetch_"))
+
+import numba  # noqa: E402
+import numpy as np  # noqa: E402
+from numba import prange  # noqa: E402
+
+from elu_numba import _cpu, _math  # noqa: E402
+from elu_numba._options import jitable, kernel  # noqa: E402
+
+
+@jitable
+def _scale(x, alpha):
+    return x * alpha
+
+
+@kernel(True)
+def _plain_scale(x):
+    for i in prange(x.size):
+        x[i] *= x.dtype.type(1.0001)
+
+
+def build(a, parallel):
+    """{name: (kernel, kind of call)} for one prefetch distance ``a`` (None: no prefetch)."""
+    return {
+        "elu a=1": (_cpu._unary(_math.elu, parallel, "inplace", a), "unit"),
+        "elu a=1.7": (_cpu._unary(_math.elu, parallel, "inplace", a), "alpha"),
+        "elu_grad_y": (_cpu._binary(_math.elu_grad_y, parallel, "inplace", a), "grad"),
+        "scale": (_cpu._unary(_scale, parallel, "inplace", a), "scale"),
+    }
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--rounds", type=int, default=7)
+    ap.add_argument("--log2n", type=int, default=26)
+    ap.add_argument("--ahead", nargs="+", default=["none", "0", "1024", "2048", "4096"])
+    args = ap.parse_args(argv)
+    aheads = [None if a == "none" else int(a) for a in args.ahead]
+    rng = np.random.default_rng(0)
+    threads = numba.get_num_threads()
+    print(f"{args.rounds} rounds, median ms per call; {numba.config.THREADING_LAYER} layer")
+    for dtype, log2n in ((np.float32, args.log2n), (np.float64, args.log2n - 1)):
+        src = rng.standard_normal(1 << log2n).astype(dtype)
+        y = _math_elu_ref(src)
+        x = src.copy()
+        for nt in sorted({threads, 1}, reverse=True):
+            numba.set_num_threads(nt)
+            kernels = {a: build(a, True) for a in aheads}
+            calls = {}
+            for a, ks in kernels.items():
+                for name, (k, kind) in ks.items():
+                    calls[(name, a)] = _caller(k, kind, x, y, dtype)
+            calls[("plain scale", None)] = partial(_plain_scale, x)
+            times = {key: [] for key in calls}
+            for f in calls.values():  # compile and warm up
+                np.copyto(x, src)
+                f()
+            for _ in range(args.rounds):
+                for key, f in calls.items():
+                    np.copyto(x, src)
+                    t = time.perf_counter()
+                    f()
+                    times[key].append(time.perf_counter() - t)
+            print(f"\n{np.dtype(dtype).name} 2^{log2n} in place, {nt} thread(s)")
+            names = ["elu a=1", "elu a=1.7", "elu_grad_y", "scale"]
+            print("ahead".ljust(8) + "".join(n.rjust(12) for n in names))
+            for a in aheads:
+                label = "none" if a is None else f"{a}"
+                row = "".join(f"{np.median(times[(n, a)]) * 1e3:12.2f}" for n in names)
+                print(label.ljust(8) + row)
+            print(f"plain prange scale: {np.median(times[('plain scale', None)]) * 1e3:.2f} ms")
+    numba.set_num_threads(threads)
+    return 0
+
+
+def _math_elu_ref(x):
+    return np.where(x > 0, x, np.expm1(np.minimum(x, 0)))
+
+
+def _caller(k, kind, x, y, dtype):
+    one, alpha = dtype(1.0), dtype(1.7)
+    if kind == "scale":
+        return lambda: k(x, dtype(1.0001))
+    if kind == "unit":
+        return lambda: k(x, None)
+    if kind == "alpha":
+        return lambda: k(x, alpha)
+    return lambda: k(x, y, one)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
