@@ -123,9 +123,9 @@ _fetch_w, _fetch_r = _prefetcher(True), _prefetcher(False)
 # ``prefer-vector-width``).  LLVM's own choice on Intel CPUs with AVX-512 is 256 bits (its
 # tuning for Skylake-SP and later, where 512-bit code used to lower the clock); on the
 # Intel Xeon VM of 2026-12-02 (2 cores, AVX-512) 512-bit loops took, against the in-place
-# scale (``python benchmarks/targets.py``): float32 ELU in place over 2^26 values 1.00x
-# instead of 1.17x, float64 over 2^25 1.22x instead of 1.70x -- the float64 loop is
-# compute-bound at 256 bits.  On a CPU without AVX-512 the attribute changes nothing (the
+# scale (``python benchmarks/targets.py --rounds 15``): float32 ELU in place over 2^26
+# values 1.06x instead of 1.18x, float64 over 2^25 1.24x instead of 1.70x -- the float64 loop
+# is compute-bound at 256 bits.  On a CPU without AVX-512 the attribute changes nothing (the
 # widest vector is then 256 bits); LLVM already picks 512 bits for AMD Zen 4.
 VECTOR_BITS = 512
 
