@@ -142,13 +142,21 @@ def test_kernels_are_imported_and_cached_on_the_workers(client):
         }
         return os_.getpid(), elu_numba.__file__, compiled
 
-    _, dx = _x(np.float32, n=400_000, chunks=100_000)  # blocks take the parallel kernel
     workers = sorted(client.scheduler_info()["workers"])
     assert len(workers) == 2
 
+    def work():
+        # on a worker, what a block of a dask array runs: a chunk above the parallel threshold.
+        # (Pinning dask tasks to each worker with compute(workers=[w]) was flaky: a worker
+        # sometimes got no task, or a block arrived read-only -- another signature.)
+        import numpy as np_
+
+        import elu_numba
+
+        return float(elu_numba.elu(np_.linspace(-12, 6, 400_000, dtype=np_.float32)).sum())
+
     def run_on_each_worker():
-        for w in workers:
-            client.compute(en.elu(dx).sum(), workers=[w], allow_other_workers=False).result()
+        assert len(client.run(work)) == 2
 
     run_on_each_worker()
     first = client.run(kernel_state)
