@@ -58,6 +58,8 @@ class Target:
     den: str
     op: str  # "<=" or ">="
     value: float
+    # timed on data already in the cache (``_harness.Settings.resident``), not from memory
+    resident: bool = False
 
     def met(self, ratio: float) -> bool:
         return ratio <= self.value if self.op == "<=" else ratio >= self.value
@@ -98,7 +100,7 @@ TARGETS = (
         value=1.2,
     ),
     Target(
-        description="PyTorch F.elu_ / elu_numba in place (elu_numba faster by)",
+        description="PyTorch F.elu_ / elu_numba in place, in the cache (elu_numba faster by)",
         function="elu",
         dtype="float32",
         log2n=20,
@@ -107,6 +109,7 @@ TARGETS = (
         den="elu_numba",
         op=">=",
         value=8.0,
+        resident=True,
     ),
     Target(  # a contrast: how far the memory limit itself is ahead of PyTorch
         description="ceiling of the row above: PyTorch F.elu_ / the memory limit itself",
@@ -118,6 +121,7 @@ TARGETS = (
         den=LIMIT,
         op=">=",
         value=8.0,
+        resident=True,
     ),
     Target(
         description="PyTorch F.elu / elu_numba out of place (elu_numba no slower)",
@@ -289,7 +293,8 @@ def target_results(rows: list[Row]) -> list[dict]:
     for t in TARGETS:
         num = times.get((t.function, t.dtype, t.log2n, t.mode, t.num))
         den = times.get((t.function, t.dtype, t.log2n, t.mode, t.den))
-        ratio = num / den if num and den else None
+        # the suite times every call on data fetched from memory: not a cache-resident target
+        ratio = num / den if num and den and not t.resident else None
         out.append(
             {
                 "target": t,
@@ -492,7 +497,10 @@ def render_targets(rows: list[Row], targets_json: dict | None) -> list[str]:
     body = []
     for r in results:
         t = r["target"]
-        measured = "not in this run" if r["ratio"] is None else fmt_ratio(r["ratio"])
+        if r["ratio"] is not None:
+            measured = fmt_ratio(r["ratio"])
+        else:
+            measured = "targets.py only (in the cache)" if t.resident else "not in this run"
         met = _met(r["met"])
         case = f"{t.function} {t.dtype} 2^{t.log2n} {MODE_WORDS[t.mode]}"
         body.append(
