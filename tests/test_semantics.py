@@ -8,7 +8,7 @@ import pytest
 import elu_numba as en
 from elu_numba import SELU_ALPHA, SELU_SCALE
 
-from .conftest import ACTS
+from .conftest import ACTS, ulp_error
 
 
 def test_selu_constants():
@@ -215,19 +215,29 @@ def test_blocked_loops_match_elementwise(name, mode, dtype):
 
 
 @pytest.mark.parametrize("mode", ["inplace", "out"])
-def test_elu_alpha_one_kernel_gives_the_same_bits(mode, dtype):
-    """``elu(x)`` (alpha = 1) runs the kernel compiled for ``alpha=None``, which leaves out
-    the multiplications by alpha: every value, the special ones included, is the same bits
-    as the general kernel's at alpha = 1.0, serial and parallel."""
+def test_elu_alpha_one_kernel(mode, dtype):
+    """``elu(x)`` (alpha = 1) runs the kernel compiled for ``alpha=None``: a leaner expm1
+    (``_math._expm1_unit``, rounded twice instead of once) and a max instead of a compare
+    and a blend.  The special values are the same bits as the general kernel's at
+    alpha = 1.0 (NaN payloads and signs, -0.0, +-inf, subnormals); every other value is
+    within 1 ULP of the reference and of the general kernel's, serial and parallel."""
     from numba import types
 
     from elu_numba import _cpu
 
     rng = np.random.default_rng(7)
     tiny = np.finfo(dtype).smallest_subnormal
-    special = [np.nan, -np.nan, np.inf, -np.inf, 0.0, -0.0, tiny, -tiny, -1e-30, -17.5, -40.0]
-    x = np.concatenate([np.array(special, dtype), rng.normal(0.0, 6.0, 70_000).astype(dtype)])
+    nan_bits = {np.float32: (0x7FC00001, 0xFFC01234), np.float64: (0x7FF8000000000001,)}
     bits = np.int32 if dtype == np.float32 else np.int64
+    payload = np.array(nan_bits[dtype], np.uint64).astype(bits).view(dtype)
+    special = [np.nan, -np.nan, np.inf, -np.inf, 0.0, -0.0, tiny, -tiny, -1e-30, -17.5, -40.0,
+               -1e30, 1e30, np.finfo(dtype).max, -np.finfo(dtype).max]  # fmt: skip
+    special = np.concatenate([np.array(special, dtype), payload])
+    # the whole branch (and both sides of each boundary k ln2 / 2 of the range reduction)
+    x = np.concatenate([special, rng.normal(0.0, 6.0, 70_000).astype(dtype),
+                        -rng.uniform(0.0, 3.0, 30_000).astype(dtype)])  # fmt: skip
+    ns = special.size
+    ref = ACTS[0].reference(x[ns:], 1.0)
     for parallel in (False, True):
         k = _cpu.loops("elu", parallel, mode)
         got = []
@@ -240,7 +250,11 @@ def test_elu_alpha_one_kernel_gives_the_same_bits(mode, dtype):
             else:
                 k(xs, alpha)
                 got.append(xs)
-        np.testing.assert_array_equal(got[0].view(bits), got[1].view(bits))
+        general, lean = got
+        np.testing.assert_array_equal(general[:ns].view(bits), lean[:ns].view(bits))
+        assert ulp_error(lean[ns:], ref, dtype).max() <= 1.0
+        steps = np.abs(general[ns:].view(bits).astype(np.int64) - lean[ns:].view(bits))
+        assert steps.max() <= 1  # the same sign on this branch: adjacent floats
     # and the public function takes that kernel for alpha = 1
     k = _cpu.loops("elu", False, "out")
     en.elu(x[:100], 1.0)

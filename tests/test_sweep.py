@@ -18,10 +18,13 @@ _spec.loader.exec_module(ulp_sweep)
 FNS = ["elu", "celu", "selu", "elu_grad_x", "celu_grad_x", "selu_grad_x"]
 
 
-@pytest.mark.parametrize("fn", FNS)
-def test_strided_sweep(fn):
-    # every 4099th negative float32 bit pattern (~520k values), alpha != 1
-    worst, steps = ulp_sweep.sweep(fn, 1.7, stride=4099, chunk=1 << 16)
+@pytest.mark.parametrize(
+    "fn, alpha", [(fn, 1.7) for fn in FNS] + [("elu", 1.0)], ids=lambda v: str(v)
+)
+def test_strided_sweep(fn, alpha):
+    # every 4099th negative float32 bit pattern (~520k values); alpha != 1, and elu's
+    # alpha = 1, which runs a kernel of its own (_math._expm1_unit)
+    worst, steps = ulp_sweep.sweep(fn, alpha, stride=4099, chunk=1 << 16)
     assert worst <= ulp_sweep.BOUND.get(fn, 2.0)
     assert steps <= (1 if fn in ("elu", "celu") else 2)
 

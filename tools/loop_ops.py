@@ -1,6 +1,8 @@
 """Count the instructions per element in the hot loop of elu_numba's CPU kernels.
 
-    python tools/loop_ops.py [--fn elu selu celu ...] [--parallel] [--time]
+    python tools/loop_ops.py [--fn elu elu-unit selu celu ...] [--parallel] [--time]
+
+``elu-unit`` is ELU's kernel for alpha = 1 (what ``elu_numba.elu(x)`` runs).
 
 Compiles each in-place kernel (float32 and float64), finds its vectorized loop in the
 assembly (the basic block with the most packed-vector instructions that branches back to
@@ -67,10 +69,12 @@ def hot_loop(asm: str) -> tuple[list[str], int]:
 
 
 def count(name: str, dtype: str, parallel: bool) -> dict:
+    """``name`` may end in ``-unit``: the kernel for alpha = 1 (``alpha=None``), the one
+    ``elu_numba.elu(x)`` runs."""
     mode = "inplace"
-    k = _cpu.loops(name, parallel, mode)
+    k = _cpu.loops(name.removesuffix("-unit"), parallel, mode)
     a = np.linspace(-3, 3, 4096).astype(dtype)
-    args = (a, a.dtype.type(1.0))
+    args = (a, None if name.endswith("-unit") else a.dtype.type(1.0))
     if "_grad_" in name:
         args = (a, a.copy(), a.dtype.type(1.0))
     k(*args)
@@ -97,9 +101,9 @@ def count(name: str, dtype: str, parallel: bool) -> dict:
 
 def ns_per_element(name: str, dtype: str) -> float:
     """Best time per element of the serial in-place kernel on an L1-resident array."""
-    k = _cpu.loops(name, False, "inplace")
+    k = _cpu.loops(name.removesuffix("-unit"), False, "inplace")
     a = np.random.default_rng(0).normal(0.0, 3.0, 4096).astype(dtype)
-    args = (a, a.dtype.type(1.0))
+    args = (a, None if name.endswith("-unit") else a.dtype.type(1.0))
     if "_grad_" in name:
         args = (a, a.copy(), a.dtype.type(1.0))
     return _best(lambda: k(*args), a.size)
@@ -131,7 +135,7 @@ def scale_ns(dtype: str) -> float:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    names = ["elu", "selu", "celu", "relu", "elu_grad_x", "elu_grad_y"]
+    names = ["elu", "elu-unit", "selu", "celu", "relu", "elu_grad_x", "elu_grad_y"]
     p.add_argument("--fn", nargs="+", default=names)
     p.add_argument("--parallel", action="store_true", help="the prange kernel (default: serial)")
     p.add_argument("-v", "--verbose", action="store_true", help="print the instruction mix")

@@ -368,6 +368,31 @@ def _horner_impl(r, c):
 
 
 @jitable
+def _reduce_parts(x, K, top):
+    """Clamp x and reduce it: (k, r, s) with x = k ln2 + r (+ k ln2_lo in float64), s = 2**k.
+
+    float32: the clamp is one signed integer min on the bits -- a float in [lo, 0] (-0.0
+    included) has bits below those of lo; every x > 0, NaN or x < lo has bits above, so they
+    all become lo (the callers select x itself where x >= 0 or NaN).  float64 (AVX2 has no
+    64-bit integer min): to [lo, top] with a vminpd then a vmaxpd, NaN stays NaN; ``opaque``
+    keeps LLVM from merging the two selects into compares and blends.  Either way the x > 0
+    lanes, which are discarded, raise no overflow flags (the ufuncs report them).
+    """
+    lo_x, log2e, magic, ln2_hi, ln2_lo, mant, lo_bits, h, one = K[:9]
+    if K[11]:
+        z = opaque(top if x > top else x)
+        z = lo_x if z < lo_x else z
+    else:
+        xb = to_bits(x)
+        z = from_bits(xb if xb < lo_bits else lo_bits, x)
+    t = fma(z, log2e, magic)
+    k = t - magic
+    # exact: |r| <= ln2/2 is a multiple of the smaller spacing of z and k*ln2_hi
+    r = fma(k, -ln2_hi, z)
+    return k, r, from_bits(to_bits(t) << mant, t)
+
+
+@jitable
 def _expm1_parts(x, K):
     """expm1(x) for x <= 0 in x's precision as an unevaluated sum hi + lo; also (s, r).
 
@@ -379,24 +404,8 @@ def _expm1_parts(x, K):
     1 ULP for any alpha, in float32 without a float64 anywhere.  A caller whose input has a
     low part x_lo adds s * x_lo * (1 + r) (to first order) with the returned s and r.
     """
-    lo_x, log2e, magic, ln2_hi, ln2_lo, mant, lo_bits, h, one = K[:9]
-    # The clamp: x > 0 lanes are discarded but must not raise overflow flags (the ufuncs
-    # report them).  float32: one signed integer min on the bits -- a float in [lo, 0]
-    # (-0.0 included) has bits below those of lo; every x > 0, NaN or x < lo has bits above
-    # (the callers select x itself where x >= 0 or NaN).  float64 (AVX2 has no 64-bit
-    # integer min): [lo, 1] with a vminpd then a vmaxpd, NaN stays NaN; ``opaque`` keeps LLVM
-    # from merging the two selects into compares and blends.
-    if K[11]:
-        z = opaque(one if x > one else x)
-        z = lo_x if z < lo_x else z
-    else:
-        xb = to_bits(x)
-        z = from_bits(xb if xb < lo_bits else lo_bits, x)
-    t = fma(z, log2e, magic)
-    k = t - magic
-    # exact: |r| <= ln2/2 is a multiple of the smaller spacing of z and k*ln2_hi
-    r = fma(k, -ln2_hi, z)
-    s = from_bits(to_bits(t) << mant, t)
+    ln2_lo, h, one = K[4], K[7], K[8]
+    k, r, s = _reduce_parts(x, K, one)
     sm1 = s - one
     sr = s * r
     hi = sm1 + sr
@@ -405,6 +414,29 @@ def _expm1_parts(x, K):
         sk = s * k
         tail = fma(fma(sk, r, sk), -ln2_lo, tail)
     return hi, fma(sr * r, horner(r, h), tail), s, r
+
+
+
+@jitable
+def _expm1_unit(x, K):
+    """expm1(x) for x <= 0 in x's precision, rounded (within 1 ULP): (s - 1) + s*e, one FMA.
+
+    The leaner form for alpha = 1: e = r + r*r*h(r) = expm1(r) is rounded once, then
+    s*e + (s - 1) once more (s*e is exact, s - 1 too).  ``e``'s rounding costs at most a
+    quarter of the result's ULP (|s*e| <= 0.21 where the result is >= 0.29), so the whole is
+    within 1 ULP -- but alpha * (this) would not be: the general kernels use _expm1_parts.
+    Clamped to [lo, 0]: x > 0 gives 0 and NaN gives lo or NaN, so the result is <= x for
+    every x >= 0, and >= x for every x < 0 (expm1(x) > x there).
+    """
+    h, one = K[7], K[8]
+    k, r, s = _reduce_parts(x, K, one - one)
+    if K[11]:
+        # the true r is r - c, c = k*ln2_lo: expm1 moves by -c*(1+r).  The c*r part is left
+        # out: at most 2^-57.8 (k = -1, s = 1/2), 0.07 ULP of the result; 2^-k smaller below
+        e = r + fma(r * r, horner(r, h), -(k * K[4]))
+    else:
+        e = fma(r * r, horner(r, h), r)
+    return fma(s, e, s - one)
 
 
 def work(x):
@@ -461,8 +493,9 @@ def _divide(x, alpha):
 # Both sides are computed and one is chosen: the loops store a blend.  float32 and float16
 # compute in float32, everything else in float64.
 #
-# The activations that take ``alpha = None`` for alpha = 1 (``unit``): the kernels then
-# leave out the multiplications by alpha; the values are the same bits.
+# The activations that take ``alpha = None`` for alpha = 1 (``unit``): the kernels then run
+# a leaner expm1 (``_expm1_unit``), also within 1 ULP; a value may be one step away from the
+# general kernel's at alpha = 1.0 (the ufuncs, the scalar functions and the GPU take that one).
 UNIT_ALPHA = ("elu",)
 
 
@@ -470,10 +503,15 @@ UNIT_ALPHA = ("elu",)
 def elu(x, alpha):
     """ELU: x if x > 0 else alpha * expm1(x)."""
     v = real(x)
+    if unit(alpha):
+        # alpha = 1 (None): the leaner expm1, and one max instead of a compare and a blend:
+        # expm1 >= x for x < 0 and <= x for x >= 0 (see _expm1_unit), and x comes back
+        # where it is NaN or -0.0 (vmaxps returns its second operand for those)
+        neg = _expm1_unit(v, work(v))
+        return neg if neg > v else v
     a = like(v, alpha)
     hi, lo, _, _ = _expm1_parts(v, work(v))
-    # alpha = 1 (None): hi + lo is the value of the FMA below, with two FMA-unit ops fewer
-    neg = hi + lo if unit(alpha) else fma(a, hi, a * lo)
+    neg = fma(a, hi, a * lo)
     return neg if v < 0 else v
 
 
