@@ -416,7 +416,6 @@ def _expm1_parts(x, K):
     return hi, fma(sr * r, horner(r, h), tail), s, r
 
 
-
 @jitable
 def _expm1_unit(x, K):
     """expm1(x) for x <= 0 in x's precision, rounded (within 1 ULP): (s - 1) + s*e, one FMA.
