@@ -68,15 +68,18 @@ def hot_loop(asm: str) -> tuple[list[str], int]:
     return body, 16 if packed else 0
 
 
+def _kernel(name: str, parallel: bool, a: np.ndarray):
+    """The in-place kernel for ``name`` and its arguments on ``a`` (alpha 1; ``-unit``:
+    alpha None)."""
+    k = _cpu.loops(name.removesuffix("-unit"), parallel, "inplace")
+    alpha = None if name.endswith("-unit") else a.dtype.type(1.0)
+    return k, ((a, a.copy(), alpha) if "_grad_" in name else (a, alpha))
+
+
 def count(name: str, dtype: str, parallel: bool) -> dict:
     """``name`` may end in ``-unit``: the kernel for alpha = 1 (``alpha=None``), the one
     ``elu_numba.elu(x)`` runs."""
-    mode = "inplace"
-    k = _cpu.loops(name.removesuffix("-unit"), parallel, mode)
-    a = np.linspace(-3, 3, 4096).astype(dtype)
-    args = (a, None if name.endswith("-unit") else a.dtype.type(1.0))
-    if "_grad_" in name:
-        args = (a, a.copy(), a.dtype.type(1.0))
+    k, args = _kernel(name, parallel, np.linspace(-3, 3, 4096).astype(dtype))
     k(*args)
     asm = k.inspect_asm(k.signatures[-1])
     body, vbytes = hot_loop(asm)
@@ -101,11 +104,8 @@ def count(name: str, dtype: str, parallel: bool) -> dict:
 
 def ns_per_element(name: str, dtype: str) -> float:
     """Best time per element of the serial in-place kernel on an L1-resident array."""
-    k = _cpu.loops(name.removesuffix("-unit"), False, "inplace")
     a = np.random.default_rng(0).normal(0.0, 3.0, 4096).astype(dtype)
-    args = (a, None if name.endswith("-unit") else a.dtype.type(1.0))
-    if "_grad_" in name:
-        args = (a, a.copy(), a.dtype.type(1.0))
+    k, args = _kernel(name, False, a)
     return _best(lambda: k(*args), a.size)
 
 
