@@ -389,3 +389,28 @@ def test_resident_buffers_stay_in_the_cache(monkeypatch):
     np.testing.assert_array_equal(warm.inputs[0][1], warm.pristine[0])
     with pytest.raises(h.Unsupported, match="does not fit in the cache"):
         h.Buffers(h.Case(elu, np.dtype("float32"), 16, True), h.Settings(resident=True))
+
+
+def test_wakeup_script_calls_each_contender_in_place(monkeypatch, capsys):
+    """benchmarks/wakeup.py: every contender works in place on the array it is given (else
+    it would time a no-op), and its table has a row per contender and a column per gap."""
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import numpy as np
+
+    import _harness as h
+    import wakeup
+
+    case = h.Case(h.find_function("elu"), np.dtype("float32"), 10, True)
+    (x,) = h.pristine(case.func, case.dtype, case.log2n)
+    rows = wakeup.contenders(case)
+    assert [name for name, _ in rows][:2] == ["elu_numba", "memory limit (scale)"]
+    for name, f in rows:
+        a = x.copy()
+        f(a)
+        want = -x if name.startswith("memory") else np.where(x > 0, x, np.expm1(x))
+        np.testing.assert_allclose(a, want, rtol=1e-5, atol=1e-7, err_msg=name)
+    ts = wakeup.measure(rows[0][1], x, 0.0, calls=3)
+    assert ts.shape == (3,) and (ts > 0).all()
+    assert wakeup.main(["--log2n", "10", "--calls", "2"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2 + len(rows) and "back to back" in lines[1]
