@@ -414,3 +414,24 @@ def test_wakeup_script_calls_each_contender_in_place(monkeypatch, capsys):
     assert wakeup.main(["--log2n", "10", "--calls", "2"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 2 + len(rows) and "back to back" in lines[1]
+
+
+def test_poly_ab_loops_are_the_alpha_1_kernel(monkeypatch):
+    """benchmarks/poly_ab.py times what elu_numba runs: its float64 loop with pairs of
+    coefficients gives elu(x)'s bits, its Horner loop the same values to one step."""
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import numpy as np
+
+    import elu_numba as en
+    import poly_ab
+
+    x = np.linspace(-45.0, 2.0, 4096)
+    want = en.elu(x)
+    got = {}
+    for name, ev in (("pairs", poly_ab.pairs), ("horner", poly_ab._horner)):
+        a = poly_ab._aligned(x.size, np.float64)
+        a[:] = x
+        poly_ab._loop(poly_ab._unit(ev), False)(a)
+        got[name] = a
+    np.testing.assert_array_equal(got["pairs"], want)
+    np.testing.assert_array_max_ulp(got["horner"], want, maxulp=1)

@@ -1,0 +1,116 @@
+"""Horner's rule against pairs of coefficients for the alpha = 1 ELU loop, side by side::
+
+    python benchmarks/poly_ab.py
+
+Builds two in-place loops of ``elu(x)`` at alpha = 1 (the formula of
+``_math._expm1_unit``, then ``max(expm1(x), x)``), one evaluating h by ``_math.horner``, the
+other by Horner's rule in r^2 over pairs of coefficients (``_math._pairs11`` for float64,
+and the same scheme written out for float32's 6 coefficients), and times them in 60
+interleaved rounds in one process on the same 64-byte aligned array: serial on 2^13 values
+(in L1/L2) and parallel on 2^20 (in the cache).  Prints the median and the minimum in ns per
+element.  (Comparing two processes, one per variant, misled on the noisy VM of 2026-12-03:
+a 30% float32 "gain" that this side-by-side run does not show.)
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from numba import prange
+from numba.extending import overload
+
+from elu_numba._math import _freeze, _pairs11, _reduce_parts, fma, horner, work
+from elu_numba._options import jitable, kernel
+
+BLOCK = 256
+
+
+@jitable
+def _pairs6(r, r2, c):
+    q = fma(r2, fma(c[5], r, c[4]), fma(c[3], r, c[2]))
+    return fma(r2, q, fma(c[1], r, c[0]))
+
+
+def pairs(r, r2, c):
+    """h by Horner's rule in r2 over pairs of coefficients (6 or 11 of them)."""
+
+
+@overload(pairs, inline="always")
+def _pairs_impl(r, r2, c):
+    return _pairs6 if len(c) == 6 else _pairs11
+
+
+@jitable
+def _horner(r, r2, c):
+    return horner(r, c)
+
+
+def _unit(evaluate):
+    """ELU at alpha = 1 as in ``_math._expm1_unit``, with ``evaluate(r, r2, h)`` for h."""
+
+    @jitable
+    def f(x, K):
+        h, one = K[7], K[8]
+        k, r, s = _reduce_parts(x, K, one - one)
+        r2 = r * r
+        p = evaluate(r, r2, h)
+        if K[11]:
+            e = r + fma(r2, p, -(k * K[4]))
+        else:
+            e = fma(r2, p, r)
+        return max(fma(s, e, s - one), x)
+
+    return f
+
+
+def _loop(fn, parallel):
+    rng = prange if parallel else range
+
+    @kernel(parallel)
+    def loop(a):
+        K = work(a[0])
+        for b in rng(a.size // BLOCK):
+            ab = a[b * BLOCK : (b + 1) * BLOCK]
+            for j in range(BLOCK):
+                ab[j] = _freeze(fn(ab[j], K))
+
+    return loop
+
+
+def _aligned(n, dtype):
+    buf = np.empty(n + 64, dtype)
+    s = ((-buf.ctypes.data) % 64) // buf.itemsize
+    return buf[s : s + n]
+
+
+def main() -> int:
+    rng = np.random.default_rng(0)
+    for dt in ("float32", "float64"):
+        for parallel, log2n, reps in ((False, 13, 300), (True, 20, 20)):
+            n = 1 << log2n
+            a = _aligned(n, dt)
+            a[:] = np.clip(rng.standard_normal(n) * 3, -20, 0.5)
+            loops = {
+                "horner": _loop(_unit(_horner), parallel),
+                "pairs": _loop(_unit(pairs), parallel),
+            }
+            for k in loops.values():
+                k(a)  # compile
+            res = {name: [] for name in loops}
+            for _ in range(60):
+                for name, k in loops.items():
+                    t = time.perf_counter()
+                    for _ in range(reps):
+                        k(a)
+                    res[name].append((time.perf_counter() - t) / reps / n * 1e9)
+            cells = "  ".join(
+                f"{name}: median {np.median(v):.3f} min {np.min(v):.3f}" for name, v in res.items()
+            )
+            kind = "parallel" if parallel else "serial"
+            print(f"{dt} {kind} 2^{log2n}  {cells}  ns/element", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
