@@ -20,10 +20,9 @@ import numpy as np
 from numba import prange
 from numba.extending import overload
 
+from elu_numba._cpu import BLOCK
 from elu_numba._math import _freeze, _pairs11, _reduce_parts, fma, horner, work
 from elu_numba._options import jitable, kernel
-
-BLOCK = 256
 
 
 @jitable
