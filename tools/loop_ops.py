@@ -5,8 +5,8 @@
 ``elu-unit`` is ELU's kernel for alpha = 1 (what ``elu_numba.elu(x)`` runs).
 
 Compiles each in-place kernel (float32 and float64), finds its vectorized loop in the
-assembly (the basic block with the most packed-vector instructions that branches back to
-itself) and prints the instructions in it, the vector width and the instructions per
+assembly (the innermost loop with the most packed-vector instructions, which may span
+several basic blocks) and prints the instructions in it, the vector width and the instructions per
 element: the number to predict speed from before measuring it.  ``--time`` also times each
 serial in-place kernel on 4096 values (in L1: the compute cost alone, no memory traffic),
 best of 20 runs of 1000 calls, in ns per element, next to an in-place scale of the same
@@ -35,20 +35,32 @@ _VEC = re.compile(r"%([xyz])mm\d+")
 
 
 def loop_blocks(asm: str) -> list[tuple[str, list[str]]]:
-    """The basic blocks of ``asm`` that jump back to their own label (loops)."""
-    blocks, name, body, closed = [], None, [], False
+    """The innermost loops of ``asm``: each a label and the instructions from it to the last
+    jump back to it, in layout order, with no other backward jump in between (a jump back
+    from code laid out after the loop, e.g. into its second basic block, makes no loop).
+
+    A loop may span several basic blocks: the parallel kernels' inner loop over a block of
+    ``_cpu.BLOCK`` elements is unrolled whole into the loop over blocks, with forward
+    branches (the slice bounds) inside it.  A loop that contains another loop is not
+    innermost: its instructions do not run once per pass."""
+    labels, code = {}, []  # label -> index into code; code: the instructions
     for line in asm.splitlines():
         m = _LABEL.match(line)
         if m:
-            if name is not None:
-                blocks.append((name, body))
-            name, body, closed = m.group(1), [], False
-        elif not closed and line.startswith("\t") and not line.strip().startswith((".", "#")):
-            body.append(line.strip())
-            closed = body[-1].startswith("j")  # the block ends at its first jump
-    if name is not None:
-        blocks.append((name, body))
-    return [(n, b) for n, b in blocks if b and b[-1].split()[-1] == n]
+            labels[m.group(1)] = len(code)
+        elif line.startswith("\t") and not line.strip().startswith((".", "#")):
+            code.append(line.strip())
+    back = []  # (start, end) of every backward jump's span
+    for end, ins in enumerate(code):
+        parts = ins.split()
+        if parts[0].startswith("j") and len(parts) == 2 and labels.get(parts[1], end + 1) <= end:
+            back.append((labels[parts[1]], end))
+    loops = {}
+    for start, end in back:
+        if not any(start <= e2 < end for _, e2 in back):
+            loops[start] = max(loops.get(start, end), end)
+    names = {i: n for n, i in labels.items()}
+    return [(names[s], code[s : e + 1]) for s, e in sorted(loops.items())]
 
 
 def hot_loop(asm: str) -> tuple[list[str], int]:
@@ -83,14 +95,11 @@ def count(name: str, dtype: str, parallel: bool) -> dict:
     k(*args)
     asm = k.inspect_asm(k.signatures[-1])
     body, vbytes = hot_loop(asm)
-    # elements per pass: the step of the index register used with scale 4 or 8 in the loads
-    index = {m for i in body for m in re.findall(r"\(%\w+,%(\w+),[48]\)", i)}
-    steps = [
-        int(m.group(1))
-        for i in body
-        if (m := re.match(r"add\w?\s+\$(\d+), %(\w+)", i)) and m.group(2) in index
-    ]
-    per_pass = steps[0] if steps else 1
+    itemsize = np.dtype(dtype).itemsize
+    # elements per pass: the in-place kernels store each element once, so the elements its
+    # stores write (vector or scalar moves from a register to memory) per pass
+    stores = [i for i in body if re.match(r"v?mov\w*\s+%[xyz]mm\d+, .*\(", i)]
+    per_pass = sum(vbytes // itemsize if "mm" in i and vbytes else 1 for i in stores) or 1
     return {
         "fn": name,
         "dtype": dtype,

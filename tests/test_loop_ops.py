@@ -1,0 +1,62 @@
+"""tools/loop_ops.py finds the innermost loop and its elements per pass, also when the loop
+spans several basic blocks (the parallel kernels unroll a whole block into the loop over
+blocks) -- it used to report the scalar remainder loop there."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+
+_env = os.environ.get("NUMBA_CACHE_DIR")
+_spec = importlib.util.spec_from_file_location(
+    "loop_ops", Path(__file__).parents[1] / "tools" / "loop_ops.py"
+)
+loop_ops = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(loop_ops)  # sets NUMBA_CACHE_DIR for its own runs: undo it here
+if _env is None:
+    os.environ.pop("NUMBA_CACHE_DIR", None)
+else:
+    os.environ["NUMBA_CACHE_DIR"] = _env
+
+# an outer loop (.LBB0_1) holding an inner one (.LBB0_2), then a loop over two basic blocks
+# (.LBB0_4, .LBB0_5) with a forward branch inside, as LLVM lays them out
+ASM = """\
+f:
+\tmovq\t%rdi, %rax
+.LBB0_1:
+\tleaq\t(%rax), %rcx
+.LBB0_2:
+\tvmovups\t(%rsi,%rcx,4), %ymm1
+\tvaddps\t%ymm0, %ymm1, %ymm1
+\tvmovups\t%ymm1, (%rsi,%rcx,4)
+\taddq\t$8, %rcx
+\tjne\t.LBB0_2
+\tdecq\t%rax
+\tjne\t.LBB0_1
+.LBB0_4:
+\tvmovups\t(%rsi,%rdx,4), %zmm1
+\tjs\t.LBB0_6
+.LBB0_5:
+\tvfmadd213ps\t%zmm2, %zmm3, %zmm1
+\tvmovups\t%zmm1, (%rsi,%rdx,4)
+\tvmovups\t%zmm1, 64(%rsi,%rdx,4)
+\tcmpq\t$1, %rdx
+\tja\t.LBB0_4
+\tretq
+.LBB0_6:
+\txorl\t%edx, %edx
+\tjmp\t.LBB0_5
+"""
+
+
+def test_loop_blocks_innermost_spanning_blocks():
+    loops = dict(loop_ops.loop_blocks(ASM))
+    # .LBB0_1 holds .LBB0_2's jump back: not innermost; the jump from .LBB0_6 back to
+    # .LBB0_5 spans .LBB0_4's jump back: no loop either
+    assert sorted(loops) == [".LBB0_2", ".LBB0_4"]
+    assert loops[".LBB0_2"][-1] == "jne\t.LBB0_2" and len(loops[".LBB0_2"]) == 5
+    assert loops[".LBB0_4"][0].startswith("vmovups") and loops[".LBB0_4"][-1] == "ja\t.LBB0_4"
+    assert len(loops[".LBB0_4"]) == 7
+    body, vbytes = loop_ops.hot_loop(ASM)
+    assert body == loops[".LBB0_4"] and vbytes == 64
