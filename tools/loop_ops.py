@@ -6,11 +6,11 @@
 
 Compiles each in-place kernel (float32 and float64), finds its vectorized loop in the
 assembly (the innermost loop with the most packed-vector instructions, which may span
-several basic blocks) and prints the instructions in it, the vector width and the instructions per
-element: the number to predict speed from before measuring it.  ``--time`` also times each
-serial in-place kernel on 4096 values (in L1: the compute cost alone, no memory traffic),
-best of 20 runs of 1000 calls, in ns per element, next to an in-place scale of the same
-array (the loop overhead and the call).
+several basic blocks) and prints the instructions in it, the vector width and the
+instructions per element: the number to predict speed from before measuring it.
+``--time`` also times each serial in-place kernel on 4096 values (in L1: the compute cost
+alone, no memory traffic), best of 20 runs of 1000 calls, in ns per element, next to an
+in-place scale of the same array (the loop overhead and the call).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ import numpy as np  # noqa: E402
 from elu_numba import _cpu  # noqa: E402
 
 _LABEL = re.compile(r"^(\.?[\w$.]+):")
-_VEC = re.compile(r"%([xyz])mm\d+")
+_WIDTH = {"x": 16, "y": 32, "z": 64}  # bytes of an xmm, ymm, zmm register
 
 
 def loop_blocks(asm: str) -> list[tuple[str, list[str]]]:
@@ -58,7 +58,7 @@ def loop_blocks(asm: str) -> list[tuple[str, list[str]]]:
     loops = {}
     for start, end in back:
         if not any(start <= e2 < end for _, e2 in back):
-            loops[start] = max(loops.get(start, end), end)
+            loops[start] = end
     names = {i: n for n, i in labels.items()}
     return [(names[s], code[s : e + 1]) for s, e in sorted(loops.items())]
 
@@ -96,10 +96,17 @@ def count(name: str, dtype: str, parallel: bool) -> dict:
     asm = k.inspect_asm(k.signatures[-1])
     body, vbytes = hot_loop(asm)
     itemsize = np.dtype(dtype).itemsize
-    # elements per pass: the in-place kernels store each element once, so the elements its
-    # stores write (vector or scalar moves from a register to memory) per pass
-    stores = [i for i in body if re.match(r"v?mov\w*\s+%[xyz]mm\d+, .*\(", i)]
-    per_pass = sum(vbytes // itemsize if "mm" in i and vbytes else 1 for i in stores) or 1
+    # elements per pass: the in-place kernels store each element once, so the elements
+    # their stores (moves from a register to memory) write per pass: one for a scalar move,
+    # the register's width for a packed one
+    per_pass = (
+        sum(
+            1 if re.match(r"v?movs[sd]\s", i) else _WIDTH[m.group(1)] // itemsize
+            for i in body
+            if (m := re.match(r"v?mov\w*\s+%([xyz])mm\d+, .*\(", i))
+        )
+        or 1
+    )
     return {
         "fn": name,
         "dtype": dtype,
