@@ -1,13 +1,15 @@
-"""Horner's rule against pairs of coefficients for the alpha = 1 ELU loop, side by side::
+"""Variants of the alpha = 1 ELU loop, side by side in one process::
 
     python benchmarks/poly_ab.py
 
-Builds two in-place loops of ``elu(x)`` at alpha = 1 (the formula of
-``_math._expm1_unit``, then ``max(expm1(x), x)``), one evaluating h by ``_math.horner``, the
-other by Horner's rule in r^2 over pairs of coefficients (``_math._pairs11`` for float64,
-and the same scheme written out for float32's 6 coefficients), and times them in 60
-interleaved rounds in one process on the same 64-byte aligned array: serial on 2^13 values
-(in L1/L2) and parallel on 2^20 (in the cache).  Prints the median and the minimum in ns per
+Builds in-place loops of ``elu(x)`` at alpha = 1 (the formula of ``_math._expm1_unit``,
+then the kernel's select) in the kernels' own loop shape (blocks of ``_cpu.BLOCK``, the
+prefetch, ``_cpu.VECTOR_BITS``-bit vectors) and times them in 60 interleaved rounds on the
+same 64-byte aligned array: serial on 2^13 values (in L1/L2) and parallel on 2^20 (in the
+cache).  The variants: h by ``_math.horner`` against Horner's rule in r^2 over pairs of
+coefficients (``_math._pairs11`` for float64, and the same scheme written out for float32's
+6 coefficients), and for float64 the clamp as a float min and max (the AVX2 form) against
+the kernel's own (``_math.INT64_MIN_CLAMP``).  Prints the median and the minimum in ns per
 element.  (Comparing two processes, one per variant, misled on the noisy VM of 2026-12-03:
 a 30% float32 "gain" that this side-by-side run does not show.)
 """
@@ -20,7 +22,8 @@ import numpy as np
 from numba import prange
 from numba.extending import overload
 
-from elu_numba._cpu import BLOCK
+from elu_numba import _math
+from elu_numba._cpu import AHEAD, BLOCK, _fetch_w, _wide_vectors
 from elu_numba._math import _freeze, _pairs11, _reduce_parts, fma, horner, work
 from elu_numba._options import jitable, kernel
 
@@ -45,8 +48,22 @@ def _horner(r, r2, c):
     return horner(r, c)
 
 
+# float64's constants with the float min and max clamp (the AVX2 form of _math._reduce_parts)
+_F64_FLOAT_CLAMP = _math._F64[:12] + (True,)
+
+
+def _float_clamp(fn):
+    """``fn(x, K)`` run with the float64 constants of the float min and max clamp."""
+
+    @jitable
+    def f(x, K):
+        return fn(x, _F64_FLOAT_CLAMP)
+
+    return f
+
+
 def _unit(evaluate):
-    """ELU at alpha = 1 as in ``_math._expm1_unit``, with ``evaluate(r, r2, h)`` for h."""
+    """ELU at alpha = 1 as in ``_math.elu``, with ``evaluate(r, r2, h)`` for h."""
 
     @jitable
     def f(x, K):
@@ -58,7 +75,8 @@ def _unit(evaluate):
             e = r + fma(r2, p, -(k * K[4]))
         else:
             e = fma(r2, p, r)
-        return max(fma(s, e, s - one), x)
+        neg = fma(s, e, s - one)
+        return neg if neg > x else x
 
     return f
 
@@ -70,7 +88,9 @@ def _loop(fn, parallel):
     def loop(a):
         K = work(a[0])
         for b in rng(a.size // BLOCK):
+            _wide_vectors()
             ab = a[b * BLOCK : (b + 1) * BLOCK]
+            _fetch_w(a, b * BLOCK, AHEAD)
             for j in range(BLOCK):
                 ab[j] = _freeze(fn(ab[j], K))
 
@@ -94,6 +114,8 @@ def main() -> int:
                 "horner": _loop(_unit(_horner), parallel),
                 "pairs": _loop(_unit(pairs), parallel),
             }
+            if dt == "float64":
+                loops["pairs, float clamp"] = _loop(_float_clamp(_unit(pairs)), parallel)
             for k in loops.values():
                 k(a)  # compile
             res = {name: [] for name in loops}

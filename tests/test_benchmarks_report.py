@@ -417,8 +417,9 @@ def test_wakeup_script_calls_each_contender_in_place(monkeypatch, capsys):
 
 
 def test_poly_ab_loops_are_the_alpha_1_kernel(monkeypatch):
-    """benchmarks/poly_ab.py times what elu_numba runs: its float64 loop with pairs of
-    coefficients gives elu(x)'s bits, its Horner loop the same values to one step."""
+    """benchmarks/poly_ab.py times what elu_numba runs: its float64 loops with pairs of
+    coefficients (with either clamp) give elu(x)'s bits, its Horner loop the same values to
+    one step."""
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
     import numpy as np
 
@@ -426,12 +427,19 @@ def test_poly_ab_loops_are_the_alpha_1_kernel(monkeypatch):
     import poly_ab
 
     x = np.linspace(-45.0, 2.0, 4096)
+    x[:4] = np.nan, -0.0, np.inf, -np.inf
     want = en.elu(x)
     got = {}
-    for name, ev in (("pairs", poly_ab.pairs), ("horner", poly_ab._horner)):
+    for name, f in (
+        ("pairs", poly_ab._unit(poly_ab.pairs)),
+        ("float clamp", poly_ab._float_clamp(poly_ab._unit(poly_ab.pairs))),
+        ("horner", poly_ab._unit(poly_ab._horner)),
+    ):
         a = poly_ab._aligned(x.size, np.float64)
         a[:] = x
-        poly_ab._loop(poly_ab._unit(ev), False)(a)
+        poly_ab._loop(f, False)(a)
         got[name] = a
     np.testing.assert_array_equal(got["pairs"], want)
+    np.testing.assert_array_equal(got["float clamp"], want)
+    assert np.signbit(got["float clamp"][1])
     np.testing.assert_array_max_ulp(got["horner"], want, maxulp=1)

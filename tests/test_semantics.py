@@ -259,3 +259,38 @@ def test_elu_alpha_one_kernel(mode, dtype):
     k = _cpu.loops("elu", False, "out")
     en.elu(x[:100], 1.0)
     assert any(isinstance(sig[-1], types.NoneType) for sig in k.signatures)
+
+
+def test_float64_clamp_forms_agree():
+    """The float64 expm1 core clamps its input with one integer min on the bits where the CPU
+    has AVX-512 (``_math.INT64_MIN_CLAMP``) and with a float min and max elsewhere.  This
+    machine compiles one of them into the kernels; both, run here, give the same bits on
+    every lane that the callers keep (x <= 0, -0.0 and -inf included), for the alpha = 1
+    core and the general one."""
+    import numba
+
+    from elu_numba import _math
+
+    @numba.njit
+    def cores(x, K):
+        out = np.empty((x.size, 3))
+        for i in range(x.size):
+            out[i, 0] = _math._expm1_unit(x[i], K)
+            hi, lo, _, _ = _math._expm1_parts(x[i], K)
+            out[i, 1], out[i, 2] = hi, lo
+        return out
+
+    rng = np.random.default_rng(3)
+    tiny = np.finfo(np.float64).smallest_subnormal
+    x = np.concatenate(
+        [
+            [-0.0, -tiny, -1e-300, -40.0, -40.5, -745.0, -1e308, -np.inf],
+            -rng.exponential(4.0, 20_000),
+            -rng.uniform(0.0, 0.4, 5_000),
+        ]
+    )
+    K = _math._F64
+    assert K[12] == (not _math.INT64_MIN_CLAMP)
+    got = [cores(x, K[:12] + (flag,)) for flag in (True, False)]
+    np.testing.assert_array_equal(got[0].view(np.int64), got[1].view(np.int64))
+    assert got[1][0, 0] == 0.0 and got[1][7, 0] == -1.0 and got[1][8:, 0].max() < 0

@@ -39,6 +39,7 @@ import math
 from fractions import Fraction
 
 import numpy as np
+from llvmlite import binding as llvm
 from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic, overload
@@ -309,6 +310,18 @@ def _split(c: Fraction, dtype) -> tuple:
 _LN2 = Fraction("0.69314718055994530941723212145817656807550013436026")
 
 
+# AVX-512 has a packed signed 64-bit integer min (vpminsq): the float64 clamp is then one
+# instruction on the bits, as float32's (vpminsd) is everywhere.  AVX2 has none (a compare
+# and a blend), so there it stays a float min and max.  Side by side on the Intel Xeon VM
+# ``icelake-server`` (2026-12-04, ``python benchmarks/poly_ab.py``, three runs): the float64
+# ELU loop at alpha = 1 took 0.50-0.53 ns per element instead of 0.53-0.57 on 2^20 values
+# in parallel and 0.67-0.96 instead of 0.72-1.02 on 2^13 serial (5-7% less in each run),
+# with the same results (the clamp changes no lane that is kept).  Decided for the CPU the
+# code is compiled on (numba caches per CPU); where the GPU kernels run this math, either
+# form is exact.
+INT64_MIN_CLAMP = bool(llvm.get_host_cpu_features().get("avx512f", False))
+
+
 def _constants(dtype, lo: float, h: tuple) -> tuple:
     """The constants of the forward math in ``dtype`` (their types pick the code)."""
     f = np.dtype(dtype).type
@@ -333,7 +346,8 @@ def _constants(dtype, lo: float, h: tuple) -> tuple:
         f(1.0),  # 8
         _split(Fraction(SELU_SCALE) * Fraction(SELU_ALPHA), f),  # 9: hi + lo
         _split(Fraction(SELU_SCALE), f),  # 10: hi + lo
-        f is np.float64,  # 11: float64: the min/max clamp and the ln2_lo correction
+        f is np.float64,  # 11: float64: the ln2_lo correction
+        f is np.float64 and not INT64_MIN_CLAMP,  # 12: clamp with a float min and max
     )
 
 
@@ -401,7 +415,9 @@ def poly(r, r2, c):
     Used by the alpha = 1 kernel (``_expm1_unit``).  Measured side by side in one process
     (Intel Xeon VM ``icelake-server``, 2026-12-03, ``python benchmarks/poly_ab.py``):
     float64 0.73-0.77 ns per element instead of 0.77-0.83 on 2^20 values in parallel,
-    1.42-1.43 instead of 1.53-1.54 on 2^13 serial; float64 ELU on 10^7 inputs 0.888 ULP at
+    1.42-1.43 instead of 1.53-1.54 on 2^13 serial (256-bit loops then; in the kernels'
+    512-bit shape, 2026-12-04: 0.50-0.53 instead of 0.53-0.59, and 0.67-0.96 instead of
+    0.69-1.04); float64 ELU on 10^7 inputs 0.888 ULP at
     most (0.852 with Horner's rule).  float32 gained nothing (within 3%) and lost accuracy
     (every negative float32: 0.935 ULP instead of 0.881), so it keeps Horner's rule.
     """
@@ -417,15 +433,16 @@ def _poly_impl(r, r2, c):
 def _reduce_parts(x, K, top):
     """Clamp x and reduce it: (k, r, s) with x = k ln2 + r (+ k ln2_lo in float64), s = 2**k.
 
-    float32: the clamp is one signed integer min on the bits -- a float in [lo, 0] (-0.0
-    included) has bits below those of lo; every x > 0, NaN or x < lo has bits above, so they
-    all become lo (the callers select x itself where x >= 0 or NaN).  float64 (AVX2 has no
-    64-bit integer min): to [lo, top] with a vminpd then a vmaxpd, NaN stays NaN; ``opaque``
-    keeps LLVM from merging the two selects into compares and blends.  Either way the x > 0
-    lanes, which are discarded, raise no overflow flags (the ufuncs report them).
+    float32, and float64 where the CPU has AVX-512 (``INT64_MIN_CLAMP``): the clamp is one
+    signed integer min on the bits -- a float in [lo, 0] (-0.0 included) has bits below
+    those of lo; every x > 0, NaN or x < lo has bits above, so they all become lo (the
+    callers select x itself where x >= 0 or NaN).  float64 on AVX2 (no 64-bit integer min):
+    to [lo, top] with a vminpd then a vmaxpd, NaN stays NaN; ``opaque`` keeps LLVM from
+    merging the two selects into compares and blends.  Either way the x > 0 lanes, which
+    are discarded, raise no overflow flags (the ufuncs report them).
     """
     lo_x, log2e, magic, ln2_hi, ln2_lo, mant, lo_bits, h, one = K[:9]
-    if K[11]:
+    if K[12]:
         z = opaque(top if x > top else x)
         z = lo_x if z < lo_x else z
     else:
@@ -470,8 +487,9 @@ def _expm1_unit(x, K):
     s*e + (s - 1) once more (s*e is exact, s - 1 too).  ``e``'s rounding costs at most a
     quarter of the result's ULP (|s*e| <= 0.21 where the result is >= 0.29), so the whole is
     within 1 ULP -- but alpha * (this) would not be: the general kernels use _expm1_parts.
-    Clamped to [lo, 0]: x > 0 gives 0 and NaN gives lo or NaN, so the result is <= x for
-    every x >= 0, and >= x for every x < 0 (expm1(x) > x there).
+    Clamped to [lo, 0] (see _reduce_parts): x > 0 gives 0 or expm1(lo) and NaN gives
+    expm1(lo) or NaN, so the result is <= x for every x >= 0, and >= x for every x < 0
+    (expm1(x) > x there).
     """
     h, one = K[7], K[8]
     k, r, s = _reduce_parts(x, K, one - one)
