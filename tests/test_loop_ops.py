@@ -8,6 +8,8 @@ import importlib.util
 import os
 from pathlib import Path
 
+import numpy as np
+
 _env = os.environ.get("NUMBA_CACHE_DIR")
 _spec = importlib.util.spec_from_file_location(
     "loop_ops", Path(__file__).parents[1] / "tools" / "loop_ops.py"
@@ -60,3 +62,17 @@ def test_loop_blocks_innermost_spanning_blocks():
     assert len(loops[".LBB0_4"]) == 7
     body, vbytes = loop_ops.hot_loop(ASM)
     assert body == loops[".LBB0_4"] and vbytes == 64
+
+
+def test_timed_gradients_keep_their_inputs():
+    """``--time`` repeats each call thousands of times: a gradient in place would multiply
+    grad down into subnormals (3.0 instead of 0.74 ns per element), so its inputs must stay
+    as they are over the calls."""
+    f, inputs = loop_ops.timed_call("elu_grad_y", "float32")
+    before = [a.copy() for a in inputs]
+    for _ in range(3000):
+        f()
+    for a, b in zip(inputs, before, strict=True):
+        np.testing.assert_array_equal(a, b)
+    tiny = np.finfo(np.float32).tiny
+    assert not (np.abs(inputs[0]) < tiny).any()

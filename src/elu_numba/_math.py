@@ -92,7 +92,7 @@ def f64_bits(x):
 def bits_f64(i):
     """The float64 whose IEEE-754 bits are the int64 ``i``."""
     # mask: a Python int does not wrap like int64 does (``bits << 52`` in expm1_neg)
-    return float(np.array(i & 0xFFFF_FFFF_FFFF_FFFF, dtype=np.uint64).view(np.float64))
+    return float(np.array(int(i) & 0xFFFF_FFFF_FFFF_FFFF, dtype=np.uint64).view(np.float64))
 
 
 @intrinsic
