@@ -130,9 +130,9 @@ def timed_call(name: str, dtype: str):
     k, args = _kernel(name, False, a)
     if "_grad_" not in name:
         return (lambda: k(*args)), args[:1]
-    k = _cpu.loops(name, False, "out")
-    args = (a.copy(), *args[1:-1], np.empty_like(a), args[-1])
-    return (lambda: k(*args)), args[:2]
+    g, v, alpha = args
+    k, out = _cpu.loops(name, False, "out"), np.empty_like(a)
+    return (lambda: k(g, v, out, alpha)), (g, v)
 
 
 def ns_per_element(name: str, dtype: str) -> float:
