@@ -70,6 +70,31 @@ def test_grad_from_x_ulp(act, dtype):
         assert err.max() <= GRAD_BOUND[dtype], (alpha, x[err.argmax()], err.max())
 
 
+@pytest.mark.parametrize("name", ["elu", "selu"])
+def test_float32_grad_from_x_over_the_whole_range(name):
+    """float32 gradients from x compute exp's reduction in float32 and the product in
+    float64 (``_math.scaled_exp32``): grads and alphas near the ends of float32's range,
+    with x where exp(x) alone is subnormal or 0 in float32 but g * alpha * exp(x) is not,
+    stay within the bound (subnormal results in units of the smallest subnormal)."""
+    act = next(a for a in ACTS if a.name == name)
+    rng = np.random.default_rng(5)
+    n = 20_000
+    x = np.concatenate([rng.uniform(-300, 0, n), -rng.uniform(80, 110, n), [-281.0, -300.0]])
+    x = x.astype(np.float32)
+    mags = np.float32(2.0) ** rng.integers(-149, 128, x.size).astype(np.float32)
+    g = (mags * rng.uniform(1, 2, x.size).astype(np.float32)).astype(np.float32)
+    g[rng.random(x.size) < 0.5] *= -1
+    for alpha in (1.0, 3.0e-30, 2.5e30) if act.has_alpha else (1.0,):
+        alpha = float(np.float32(alpha))
+        with np.errstate(over="ignore"):
+            got = act.call_grad(g, alpha, x=x)
+        ref = g.astype(np.longdouble) * derivative_reference(act, x, alpha)
+        err = ulp_error(got, ref, np.float32)
+        assert err.max() <= GRAD_BOUND[np.float32], (alpha, x[err.argmax()], g[err.argmax()])
+        # something below float32's exp range was nonzero (the test reaches the float64 part)
+        assert np.any((x < -104) & (got != 0))
+
+
 def test_grad_from_y_ulp(act, dtype):
     """From y the reference is the PyTorch is_result formula on the same y, in longdouble."""
     x = values(dtype)

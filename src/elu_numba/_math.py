@@ -29,8 +29,10 @@ float64 also adds back the error of its ln2 constant (2^-55.3, times k).  Every 
 within 1 ULP of the exact value for any alpha (``tools/ulp_sweep.py`` sweeps every float32).
 
 The gradients from x need ``exp`` over the whole range (down to the subnormals, times
-``grad``); they compute in float64 for every dtype (``scaled_exp``) and round once.  The
-gradients from y are one multiply and an add.
+``grad``).  For float32 (and float16) ELU and SELU the reduction and the polynomial run in
+float32 and only the product ``g * alpha * 2**k * (1 + e)`` in float64 (``scaled_exp32``:
+within 1 ULP, no range limit); float64, and CELU (which divides by alpha first), compute in
+float64 (``scaled_exp``) and round once.  The gradients from y are one multiply and an add.
 """
 
 from __future__ import annotations
@@ -540,6 +542,40 @@ def scaled_exp(x, x_lo, g, alpha, single):
     return (g * fma(s, p, s)) * _EXP_UNSCALE
 
 
+# float32 g * alpha * exp(x) rounds to 0 below x = -281.4 for every float32 g and alpha
+# (|g * alpha| < 2**256); the reduction below is exact down to here (|k| <= 433)
+_EXP32_LO = -300.0
+_F32_TO_F64_BIAS = (1023 - 127) << 52  # a float32 exponent bias in bits << 52 made float64's
+
+
+@jitable
+def scaled_exp32(x, g, alpha):
+    """g * alpha * exp(x) for a float32 (or float16) x <= 0, as float64 (x > 0 is taken as 0).
+
+    exp(x) = 2**k (1 + e) with the reduction and e = expm1(r) in float32 (16 lanes per
+    AVX-512 vector): r = x - k ln2 in two FMAs (the first exact, the second, with ln 2's
+    float32 error, rounded once: at most 2^-26 where |r| >= 1/4), e by the float32
+    polynomial (rounded once: at most 2^-26, |e| < 0.42).  Then in float64: q = g * alpha *
+    2**k (2**k exact, g * alpha within 2^-53) and q + q e in one FMA, so no float32 range
+    limit applies (2**-433 times a subnormal g stays a normal float64).  The two float32
+    roundings move 1 + e by at most 2^-26 (1 + 1 / 0.70), 0.6 of a float32 ULP at worst; the
+    caller's rounding to float32 adds half: within 1.1 ULP (0.87 measured on every 97th
+    negative float32, ``tools/ulp_sweep.py``), where the float64 path (``scaled_exp``) gives
+    0.5.  NaN stays NaN (both clamps are selects).
+    """
+    K = _F32
+    zero = K[8] - K[8]
+    z = zero if x > 0 else np.float32(x)
+    z = np.float32(_EXP32_LO) if z < np.float32(_EXP32_LO) else z
+    t = fma(z, K[1], K[2])
+    k = t - K[2]
+    r = fma(k, -K[4], fma(k, -K[3], z))
+    e = fma(r * r, horner(r, K[7]), r)
+    # 2**k as float64 from t's bits (their low bits are k + 127)
+    s = bits_f64((np.int64(to_bits(t)) << 52) + _F32_TO_F64_BIAS)
+    return (np.float64(g) * s) * fma(alpha, np.float64(e), alpha)
+
+
 @jitable
 def _divide(x, alpha):
     """x / alpha as an unevaluated sum u + u_lo (u_lo: the rounding error, exact via FMA).
@@ -623,14 +659,20 @@ def relu(x, alpha):
 def elu_grad_x(g, x, alpha):
     """dL/dx = g if x > 0 else g * alpha * exp(x)."""
     # both sides computed, then a select (see celu_grad_x)
-    neg = scaled_exp(x, 0.0, np.float64(g), alpha, is_single(x))
+    if is_single(x):
+        neg = scaled_exp32(x, g, np.float64(alpha))
+    else:
+        neg = scaled_exp(x, 0.0, np.float64(g), alpha, False)
     return np.float64(g) if x > 0 else neg
 
 
 @jitable
 def selu_grad_x(g, x, alpha):
     """dL/dx = g * SELU_SCALE if x > 0 else g * SELU_SCALE * SELU_ALPHA * exp(x)."""
-    neg = scaled_exp(x, 0.0, np.float64(g), SELU_SCALE_ALPHA, is_single(x))
+    if is_single(x):
+        neg = scaled_exp32(x, g, SELU_SCALE_ALPHA)
+    else:
+        neg = scaled_exp(x, 0.0, np.float64(g), SELU_SCALE_ALPHA, False)
     return g * SELU_SCALE if x > 0 else neg
 
 
