@@ -447,14 +447,16 @@ _NUMPY_GRAD = {
     "relu_grad_y": lambda g, v, a: np.where(v > 0, g, 0),
 }
 
-# Max ULP error allowed against the longdouble reference.  float32 values are computed in
-# float64 and rounded once: within 1 ULP.  float64 values carry the rounding of the constants
-# (SELU_SCALE * SELU_ALPHA is itself rounded) and of a few operations: a few ULP.  Gradients
-# from y compute (y + alpha), whose error is absolute, so they are measured in ULP of the
-# gradient's scale |g * f'(0+)|.
+# Max ULP error allowed against the longdouble reference.  float32: the activations 1 ULP
+# (SELU's bound in issue #3 is 2; it measures below 1), the gradients 2, the issue's bound
+# (from x they round float32's expm1(r) before the product: within 1.1 ULP, see
+# _math.scaled_exp32).  float64 values carry the rounding of the
+# constants (SELU_SCALE * SELU_ALPHA is itself rounded) and of a few operations: a few ULP.
+# Gradients from y compute (y + alpha), whose error is absolute, so they are measured in ULP
+# of the gradient's scale |g * f'(0+)|.
 _ULP_LIMIT = {
     ("forward", 4): 1.0,
-    ("grad", 4): 1.0,
+    ("grad", 4): 2.0,
     ("from_y", 4): 2.0,
     ("forward", 8): 3.0,
     ("grad", 8): 4.0,
