@@ -31,7 +31,7 @@ within 1 ULP of the exact value for any alpha (``tools/ulp_sweep.py`` sweeps eve
 The gradients from x need ``exp`` over the whole range (down to the subnormals, times
 ``grad``).  For float32 (and float16) ELU and SELU the reduction and the polynomial run in
 float32 and only the product ``g * alpha * 2**k * (1 + e)`` in float64 (``scaled_exp32``:
-within 1 ULP, no range limit); float64, and CELU (which divides by alpha first), compute in
+within 1.1 ULP, no range limit); float64, and CELU (which divides by alpha first), compute in
 float64 (``scaled_exp``) and round once.  The gradients from y are one multiply and an add.
 """
 
@@ -577,6 +577,15 @@ def scaled_exp32(x, g, alpha):
 
 
 @jitable
+def _grad_exp(g, x, alpha):
+    """g * alpha * exp(x) for x <= 0 as float64: ``scaled_exp32`` for float32 and float16,
+    ``scaled_exp`` for float64."""
+    if is_single(x):
+        return scaled_exp32(x, g, np.float64(alpha))
+    return scaled_exp(x, 0.0, np.float64(g), alpha, False)
+
+
+@jitable
 def _divide(x, alpha):
     """x / alpha as an unevaluated sum u + u_lo (u_lo: the rounding error, exact via FMA).
 
@@ -659,20 +668,14 @@ def relu(x, alpha):
 def elu_grad_x(g, x, alpha):
     """dL/dx = g if x > 0 else g * alpha * exp(x)."""
     # both sides computed, then a select (see celu_grad_x)
-    if is_single(x):
-        neg = scaled_exp32(x, g, np.float64(alpha))
-    else:
-        neg = scaled_exp(x, 0.0, np.float64(g), alpha, False)
+    neg = _grad_exp(g, x, alpha)
     return np.float64(g) if x > 0 else neg
 
 
 @jitable
 def selu_grad_x(g, x, alpha):
     """dL/dx = g * SELU_SCALE if x > 0 else g * SELU_SCALE * SELU_ALPHA * exp(x)."""
-    if is_single(x):
-        neg = scaled_exp32(x, g, SELU_SCALE_ALPHA)
-    else:
-        neg = scaled_exp(x, 0.0, np.float64(g), SELU_SCALE_ALPHA, False)
+    neg = _grad_exp(g, x, SELU_SCALE_ALPHA)
     return g * SELU_SCALE if x > 0 else neg
 
 
