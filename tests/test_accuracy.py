@@ -176,3 +176,43 @@ def test_property_monotone_and_bounded(xs):
         assert (y[1:] >= y[:-1]).all()  # every activation is non-decreasing
         lower = {"elu": -1.0, "celu": -1.0, "relu": 0.0, "selu": -en.SELU_SCALE * en.SELU_ALPHA}
         assert (y >= np.float32(lower[act.name]) * np.float32(1 + 1e-6)).all()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_celu_extreme_alphas(dtype):
+    """CELU divides by alpha as a multiplication by a prescaled 1 / alpha
+    (``_math._reciprocal``).  At subnormal alphas, on both sides of its thresholds (2**+-100
+    in float32, 2**+-996 in float64) and at the largest alpha, the gradients stay within
+    their bound (a float64 subnormal alpha once put the gradient from x 23 ULP off: the
+    remainder of its quotient fell below the subnormal grid) and the activation within
+    1 ULP where its result is at least 16 times the smallest normal number.  Below, CELU
+    (and ELU) add terms that are each rounded to the subnormal grid: up to 1.3 ULP there."""
+    act = next(a for a in ACTS if a.name == "celu")
+    f = np.finfo(dtype)
+    e = 100 if dtype is np.float32 else 996
+    tiny, big = float(f.smallest_subnormal), float(f.max)
+    rng = np.random.default_rng(7)
+    for alpha in (3 * tiny, 1001 * tiny, 1.5 * float(f.smallest_normal), 0.75 * 2.0**-e,
+                  1.5 * 2.0**-e, 0.75 * 2.0**e, 1.5 * 2.0**e, big):  # fmt: skip
+        alpha = float(dtype(alpha))
+        u = np.concatenate([-rng.exponential(5, 4000), -rng.uniform(0, 1e-6, 500), [0, 1, -50]])
+        with np.errstate(over="ignore"):
+            x = np.clip(u * alpha, -big, big).astype(dtype)  # x / alpha spread over [-50, 0]
+        g = rng.uniform(-2, 2, x.size).astype(dtype)
+        y = en.celu(x, alpha)
+        ref = act.reference(x, alpha)
+        err = ulp_error(y, ref, dtype)
+        normal = np.abs(ref) >= 16 * float(f.smallest_normal)  # the subnormal grid < ULP / 16
+        assert np.max(err[normal], initial=0.0) <= 1.0, alpha
+        assert err.max() <= 1.5, (alpha, x[err.argmax()])
+        # the ufunc's vector compares flag NaN, and its clamp bound lo * alpha overflows to
+        # -inf for alpha > max / 18 (a flag, no wrong value)
+        with np.errstate(invalid="ignore", over="ignore"):
+            np.testing.assert_array_equal(y, ufuncs.celu(x, dtype(alpha)))
+        gx = en.celu_grad(g, x=x, alpha=alpha)
+        err = ulp_error(gx, g.astype(np.longdouble) * derivative_reference(act, x, alpha), dtype)
+        assert err.max() <= GRAD_BOUND[dtype], (alpha, x[err.argmax()], err.max())
+        yl, gl, al = (v.astype(np.longdouble) for v in (y, g, np.asarray(alpha)))
+        ref = np.where(yl > 0, gl, gl * ((yl + al) / al))
+        err = ulp_error(en.celu_grad(g, y=y, alpha=alpha), ref, dtype)
+        assert err.max() <= GRAD_BOUND[dtype], (alpha, y[err.argmax()], err.max())

@@ -586,14 +586,40 @@ def _grad_exp(g, x, alpha):
 
 
 @jitable
+def _reciprocal(a):
+    """(pre, inv) such that w / a is (w * pre) * inv: CELU divides by alpha without a division.
+
+    Both depend on alpha alone, so in the kernels' loops (alpha a scalar) LLVM computes them
+    once per call and the loop has multiplications only: a packed division (``vdivps`` /
+    ``vdivpd``) has a fraction of a multiply's throughput.  ``pre`` is 1, or 2**64 where
+    |alpha| < 2**-100 (float32) / 2**-996 (float64) and 2**-64 where |alpha| > 2**100 /
+    2**996, so that ``inv`` is a normal number for every finite alpha != 0: 1 / alpha would
+    overflow for a subnormal alpha and lose bits for a huge one.  Scaling w by a power of 2
+    is exact (CELU's w is clamped to [lo * alpha, 0], so it cannot overflow; where it
+    underflows, w / alpha underflows too).  (w * pre) * inv is within 1.5 ULP of w / alpha;
+    the callers add the exact remainder w - alpha * u (one FMA), so the quotient's rounding
+    does not reach their result.
+    """
+    one = like(a, 1.0)
+    shift = like(a, 2.0**64)
+    big = like(a, 2.0**100 if is_single(a) else 2.0**996)
+    m = abs(a)
+    pre = shift if m < one / big else (one / shift if m > big else one)
+    return pre, one / (a * pre)
+
+
+@jitable
 def _divide(x, alpha):
     """x / alpha as an unevaluated sum u + u_lo (u_lo: the rounding error, exact via FMA).
 
     CELU feeds u_lo into the range reduction, so exp(x / alpha) is not spoiled by the
     rounding of the quotient (which would cost |x / alpha| * 2**-53 relative error).
     """
-    u = np.float64(x) / alpha
-    return u, (fma(-u, alpha, np.float64(x)) / alpha if u > _EXP_LO else 0.0)
+    a = np.float64(alpha)
+    pre, inv = _reciprocal(a)
+    v = np.float64(x) * pre  # scaled: for a subnormal alpha, v and a * pre are normal, so the
+    u = v * inv  # remainder below is exact (unscaled it could fall below the subnormal grid)
+    return u, (fma(-u, a * pre, v) * inv if u > _EXP_LO else 0.0)
 
 
 # -- the activations: f(x, alpha) -> float64 ------------------------------------------------
@@ -648,8 +674,9 @@ def celu(x, alpha):
     # lo * a the result rounds to -alpha anyway
     lo_a = K[0] * a
     w = lo_a if v < lo_a else (K[8] - K[8] if v > 0 else v)
-    u = w / a
-    # rem = w - a*u, exact by FMA: the quotient's rounding error times a.  It enters as
+    pre, inv = _reciprocal(a)
+    u = (w * pre) * inv
+    # rem = w - a*u, exact by FMA: the quotient's error times a.  It enters as
     # s * rem * (1 + r).  For tiny x, a*u + rem is x itself, even where u is subnormal.
     rem = fma(-u, a, w)
     hi, lo, s, r = _expm1_parts(u, K)
@@ -714,13 +741,22 @@ def selu_grad_y(g, y, alpha):
 
 @jitable
 def celu_grad_y(g, y, alpha):
-    """dL/dx = g if y > 0 else g * (y / alpha + 1), computed as g * ((y + alpha) / alpha)."""
+    """dL/dx = g if y > 0 else g * (y / alpha + 1), computed as g * ((y + alpha) / alpha).
+
+    The quotient by a multiplication with 1 / alpha (``_reciprocal``), in float64 corrected by
+    its exact remainder, so that it is rounded about as the division would be: y + alpha
+    (exact where it cancels), the quotient and the product, three roundings."""
     # computed before the select, y > 0 taken as 0: see celu_grad_x.  Older LLVMs (Numba
     # 0.60) still load an array alpha only in the y <= 0 lanes, zeros elsewhere: a divisor
     # 0 becomes 1 (alpha 0 is no valid CELU alpha), so no divide-by-zero flag comes from there
     yn = 0.0 if y > 0 else np.float64(y)
     d = np.float64(alpha) if alpha != 0 else 1.0
-    neg = g * ((yn + alpha) / d)
+    pre, inv = _reciprocal(d)
+    s = (yn + alpha) * pre
+    q = s * inv
+    if not is_single(y):  # float64: one correction step (exact remainder) rounds q as s / d
+        q = fma(fma(-q, d * pre, s), inv, q)
+    neg = g * q
     return np.float64(g) if y > 0 else neg
 
 
