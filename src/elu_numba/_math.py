@@ -33,6 +33,10 @@ The gradients from x need ``exp`` over the whole range (down to the subnormals, 
 float32 and only the product ``g * alpha * 2**k * (1 + e)`` in float64 (``scaled_exp32``:
 within 1.1 ULP, no range limit); float64, and CELU (which divides by alpha first), compute in
 float64 (``scaled_exp``) and round once.  The gradients from y are one multiply and an add.
+
+CELU divides by alpha without a division: 1 / alpha (prescaled by a power of 2 at the ends
+of the range, ``_reciprocal``) is computed once per call and the quotient's error is carried
+by its exact remainder, one FMA.
 """
 
 from __future__ import annotations
