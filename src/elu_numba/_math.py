@@ -601,8 +601,10 @@ def _reciprocal(a):
     overflow for a subnormal alpha and lose bits for a huge one.  Scaling w by a power of 2
     is exact (CELU's w is clamped to [lo * alpha, 0], so it cannot overflow; where it
     underflows, w / alpha underflows too).  (w * pre) * inv is within 1.5 ULP of w / alpha;
-    the callers add the exact remainder w - alpha * u (one FMA), so the quotient's rounding
-    does not reach their result.
+    the callers add the remainder w - alpha * u (one FMA), so the quotient's rounding does
+    not reach their result.  The remainder is exact where u is within 1 ULP of the quotient
+    (nearly always); otherwise it needs one bit more and is rounded once: half an ULP of a
+    term that is itself below 2 ULP of u (times alpha).
     """
     one = like(a, 1.0)
     shift = like(a, 2.0**64)
@@ -680,7 +682,7 @@ def celu(x, alpha):
     w = lo_a if v < lo_a else (K[8] - K[8] if v > 0 else v)
     pre, inv = _reciprocal(a)
     u = (w * pre) * inv
-    # rem = w - a*u, exact by FMA: the quotient's error times a.  It enters as
+    # rem = w - a*u by FMA (exact, see _reciprocal): the quotient's error times a.  It enters as
     # s * rem * (1 + r).  For tiny x, a*u + rem is x itself, even where u is subnormal.
     rem = fma(-u, a, w)
     hi, lo, s, r = _expm1_parts(u, K)
