@@ -8,10 +8,12 @@ prefetch, ``_cpu.VECTOR_BITS``-bit vectors) and times them in 60 interleaved rou
 same 64-byte aligned array: serial on 2^13 values (in L1/L2) and parallel on 2^20 (in the
 cache).  The variants: h by ``_math.horner`` against Horner's rule in r^2 over pairs of
 coefficients (``_math._pairs11`` for float64, and the same scheme written out for float32's
-6 coefficients), and for float64 the clamp as a float min and max (the AVX2 form) against
-the kernel's own (``_math.INT64_MIN_CLAMP``).  Prints the median and the minimum in ns per
-element.  (Comparing two processes, one per variant, misled on the noisy VM of 2026-12-03:
-a 30% float32 "gain" that this side-by-side run does not show.)
+6 coefficients of degree 5), for float32 the kernel's h of degree 4 (``_math._H32_UNIT``)
+against degree 5 (``_math._H32``, the general kernels' h), and for float64 the clamp as a
+float min and max (the AVX2 form) against the kernel's own (``_math.INT64_MIN_CLAMP``).
+Prints the median and the minimum in ns per element.  (Comparing two processes, one per
+variant, misled on the noisy VM of 2026-12-03: a 30% float32 "gain" that this side-by-side
+run does not show.)
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ def _horner(r, r2, c):
 
 
 # float64's constants with the float min and max clamp (the AVX2 form of _math._reduce_parts)
-_F64_FLOAT_CLAMP = _math._F64[:12] + (True,)
+_F64_FLOAT_CLAMP = _math._F64[:12] + (True,) + _math._F64[13:]
 
 
 def _float_clamp(fn):
@@ -62,12 +64,13 @@ def _float_clamp(fn):
     return f
 
 
-def _unit(evaluate):
-    """ELU at alpha = 1 as in ``_math.elu``, with ``evaluate(r, r2, h)`` for h."""
+def _unit(evaluate, h_index=13):
+    """ELU at alpha = 1 as in ``_math.elu``, with ``evaluate(r, r2, h)`` for h: the alpha = 1
+    kernel's h (``K[13]``), or with ``h_index=7`` the general kernels' (float32: degree 5)."""
 
     @jitable
     def f(x, K):
-        h, one = K[7], K[8]
+        h, one = K[h_index], K[8]
         k, r, s = _reduce_parts(x, K, one - one)
         r2 = r * r
         p = evaluate(r, r2, h)
@@ -110,10 +113,17 @@ def main() -> int:
             n = 1 << log2n
             a = _aligned(n, dt)
             a[:] = np.clip(rng.standard_normal(n) * 3, -20, 0.5)
-            loops = {
-                "horner": _loop(_unit(_horner), parallel),
-                "pairs": _loop(_unit(pairs), parallel),
-            }
+            if dt == "float32":
+                loops = {
+                    "horner, h degree 4 (kernel)": _loop(_unit(_horner), parallel),
+                    "horner, h degree 5": _loop(_unit(_horner, 7), parallel),
+                    "pairs, h degree 5": _loop(_unit(pairs, 7), parallel),
+                }
+            else:
+                loops = {
+                    "horner": _loop(_unit(_horner), parallel),
+                    "pairs": _loop(_unit(pairs), parallel),
+                }
             if dt == "float64":
                 loops["pairs, float clamp"] = _loop(_float_clamp(_unit(pairs)), parallel)
             for k in loops.values():

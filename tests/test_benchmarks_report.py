@@ -443,3 +443,19 @@ def test_poly_ab_loops_are_the_alpha_1_kernel(monkeypatch):
     np.testing.assert_array_equal(got["float clamp"], want)
     assert np.signbit(got["float clamp"][1])
     np.testing.assert_array_max_ulp(got["horner"], want, maxulp=1)
+
+    # float32: the loop of h degree 4 is the kernel's (elu(x)'s bits); degree 5 is not
+    x32 = x.astype(np.float32)
+    want32 = en.elu(x32)
+    got32 = {}
+    for name, f in (
+        ("degree 4", poly_ab._unit(poly_ab._horner)),
+        ("degree 5", poly_ab._unit(poly_ab._horner, 7)),
+    ):
+        a = poly_ab._aligned(x32.size, np.float32)
+        a[:] = x32
+        poly_ab._loop(f, False)(a)
+        got32[name] = a
+    np.testing.assert_array_equal(got32["degree 4"], want32)
+    assert not np.array_equal(got32["degree 5"], want32)
+    np.testing.assert_array_max_ulp(got32["degree 5"], want32, maxulp=1)
