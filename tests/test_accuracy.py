@@ -181,19 +181,23 @@ def test_property_monotone_and_bounded(xs):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_celu_extreme_alphas(dtype):
     """CELU divides by alpha as a multiplication by a prescaled 1 / alpha
-    (``_math._reciprocal``).  At subnormal alphas, on both sides of its thresholds (2**+-100
-    in float32, 2**+-996 in float64) and at the largest alpha, the gradients stay within
-    their bound (a float64 subnormal alpha once put the gradient from x 23 ULP off: the
-    remainder of its quotient fell below the subnormal grid) and the activation within
-    1 ULP where its result is at least 16 times the smallest normal number.  Below, CELU
-    (and ELU) add terms that are each rounded to the subnormal grid: up to 1.3 ULP there."""
+    (``_math._reciprocal``), and ELU and CELU compute with a tiny alpha scaled up
+    (``_math._tiny_scale``).  At subnormal alphas, on both sides of the thresholds (2**+-100
+    in float32, 2**+-996 and 2**-900 in float64) and at the largest alpha, the gradients stay
+    within their bound (a float64 subnormal alpha once put the gradient from x 23 ULP off: the
+    remainder of its quotient fell below the subnormal grid) and both activations within
+    1 ULP, results near the subnormal range included (before the scaling their terms were each
+    rounded to the subnormal grid there: ELU 1.04, CELU 1.30 ULP)."""
     act = next(a for a in ACTS if a.name == "celu")
+    elu_ref = next(a for a in ACTS if a.name == "elu").reference
     f = np.finfo(dtype)
     e = 100 if dtype is np.float32 else 996
     tiny, big = float(f.smallest_subnormal), float(f.max)
     rng = np.random.default_rng(7)
+    t = 100 if dtype is np.float32 else 900  # _tiny_scale's threshold
     for alpha in (3 * tiny, 1001 * tiny, 1.5 * float(f.smallest_normal), 0.75 * 2.0**-e,
-                  1.5 * 2.0**-e, 0.75 * 2.0**e, 1.5 * 2.0**e, big):  # fmt: skip
+                  1.5 * 2.0**-e, 0.75 * 2.0**-t, 1.5 * 2.0**-t, 0.75 * 2.0**e, 1.5 * 2.0**e,
+                  big):  # fmt: skip
         alpha = float(dtype(alpha))
         u = np.concatenate([-rng.exponential(5, 4000), -rng.uniform(0, 1e-6, 500), [0, 1, -50]])
         with np.errstate(over="ignore"):
@@ -202,9 +206,15 @@ def test_celu_extreme_alphas(dtype):
         y = en.celu(x, alpha)
         ref = act.reference(x, alpha)
         err = ulp_error(y, ref, dtype)
-        normal = np.abs(ref) >= 16 * float(f.smallest_normal)  # the subnormal grid < ULP / 16
-        assert np.max(err[normal], initial=0.0) <= 1.0, alpha
-        assert err.max() <= 1.5, (alpha, x[err.argmax()])
+        assert err.max() <= 1.0, (alpha, x[err.argmax()], err.max())
+        # ELU at the same alphas, x over [-50 * alpha, 0] and [-50, 0] (1.04 ULP at
+        # alpha = 1.5 * smallest_normal before _math._tiny_scale)
+        for xe in (x, (u * 10).astype(dtype)):
+            got = en.elu(xe, alpha)
+            err = ulp_error(got, elu_ref(xe, alpha), dtype)
+            assert err.max() <= 1.0, (alpha, xe[err.argmax()], err.max())
+            with np.errstate(invalid="ignore"):
+                np.testing.assert_array_equal(got, ufuncs.elu(xe, dtype(alpha)))
         # the ufunc's vector compares flag NaN, and its clamp bound lo * alpha overflows to
         # -inf for alpha > max / 18 (a flag, no wrong value)
         with np.errstate(invalid="ignore", over="ignore"):
