@@ -123,9 +123,8 @@ def main() -> int:
                 loops = {
                     "horner": _loop(_unit(_horner), parallel),
                     "pairs": _loop(_unit(pairs), parallel),
+                    "pairs, float clamp": _loop(_float_clamp(_unit(pairs)), parallel),
                 }
-            if dt == "float64":
-                loops["pairs, float clamp"] = _loop(_float_clamp(_unit(pairs)), parallel)
             for k in loops.values():
                 k(a)  # compile
             res = {name: [] for name in loops}

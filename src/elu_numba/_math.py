@@ -694,8 +694,9 @@ def elu(x, alpha):
         # where it is NaN or -0.0 (vmaxps returns its second operand for those)
         neg = _expm1_unit(v, work(v))
         return neg if neg > v else v
-    ps, post = _tiny_scale(like(v, alpha))
-    a = like(v, alpha) * ps
+    a = like(v, alpha)
+    ps, post = _tiny_scale(a)  # a tiny alpha: computed scaled up, the result scaled back
+    a = a * ps
     hi, lo, _, _ = _expm1_parts(v, work(v))
     neg = fma(a, hi, a * lo) * post
     return neg if v < 0 else v
