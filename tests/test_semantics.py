@@ -214,13 +214,15 @@ def test_blocked_loops_match_elementwise(name, mode, dtype):
             np.testing.assert_array_equal(got[0], want)
 
 
+@pytest.mark.parametrize("name", ["elu", "celu"])
 @pytest.mark.parametrize("mode", ["inplace", "out"])
-def test_elu_alpha_one_kernel(mode, dtype):
-    """``elu(x)`` (alpha = 1) runs the kernel compiled for ``alpha=None``: a leaner expm1
-    (``_math._expm1_unit``, rounded twice instead of once) and a max instead of a compare
-    and a blend.  The special values are the same bits as the general kernel's at
+def test_elu_alpha_one_kernel(name, mode, dtype):
+    """``elu(x)`` and ``celu(x)`` (alpha = 1) run the kernel compiled for ``alpha=None``: a
+    leaner expm1 (``_math._expm1_unit``, rounded twice instead of once) and a max instead of
+    a compare and a blend.  The special values are the same bits as the general kernel's at
     alpha = 1.0 (NaN payloads and signs, -0.0, +-inf, subnormals); every other value is
-    within 1 ULP of the reference and of the general kernel's, serial and parallel."""
+    within 1 ULP of the reference and of the general kernel's, serial and parallel; CELU's
+    are ELU's bits (expm1(x / 1) is expm1(x))."""
     from numba import types
 
     from elu_numba import _cpu
@@ -238,8 +240,9 @@ def test_elu_alpha_one_kernel(mode, dtype):
                         -rng.uniform(0.0, 3.0, 30_000).astype(dtype)])  # fmt: skip
     ns = special.size
     ref = ACTS[0].reference(x[ns:], 1.0)
+    lean_by_parallel = []
     for parallel in (False, True):
-        k = _cpu.loops("elu", parallel, mode)
+        k = _cpu.loops(name, parallel, mode)
         got = []
         for alpha in (dtype(1.0), None):
             xs = x.copy()
@@ -255,9 +258,13 @@ def test_elu_alpha_one_kernel(mode, dtype):
         assert ulp_error(lean[ns:], ref, dtype).max() <= 1.0
         steps = np.abs(general[ns:].view(bits).astype(np.int64) - lean[ns:].view(bits))
         assert steps.max() <= 1  # the same sign on this branch: adjacent floats
+        lean_by_parallel.append(lean)
+    np.testing.assert_array_equal(lean_by_parallel[0].view(bits), lean_by_parallel[1].view(bits))
+    if name == "celu":
+        np.testing.assert_array_equal(en.celu(x).view(bits), en.elu(x).view(bits))
     # and the public function takes that kernel for alpha = 1
-    k = _cpu.loops("elu", False, "out")
-    en.elu(x[:100], 1.0)
+    k = _cpu.loops(name, False, "out")
+    getattr(en, name)(x[:100], 1.0)
     assert any(isinstance(sig[-1], types.NoneType) for sig in k.signatures)
 
 

@@ -19,11 +19,11 @@ FNS = ["elu", "celu", "selu", "elu_grad_x", "celu_grad_x", "selu_grad_x"]
 
 
 @pytest.mark.parametrize(
-    "fn, alpha", [(fn, 1.7) for fn in FNS] + [("elu", 1.0)], ids=lambda v: str(v)
+    "fn, alpha", [(fn, 1.7) for fn in FNS] + [("elu", 1.0), ("celu", 1.0)], ids=lambda v: str(v)
 )
 def test_strided_sweep(fn, alpha):
-    # every 4099th negative float32 bit pattern (~520k values); alpha != 1, and elu's
-    # alpha = 1, which runs a kernel of its own (_math._expm1_unit)
+    # every 4099th negative float32 bit pattern (~520k values); alpha != 1, and elu's and
+    # celu's alpha = 1, which run a kernel of their own (_math._expm1_unit)
     worst, steps = ulp_sweep.sweep(fn, alpha, stride=4099, chunk=1 << 16)
     assert worst <= ulp_sweep.BOUND.get(fn, 2.0)
     assert steps <= (1 if fn in ("elu", "celu") else 2)
@@ -35,6 +35,14 @@ def test_strided_sweep(fn, alpha):
 def test_exhaustive_sweep(fn, alpha):
     worst, steps = ulp_sweep.sweep(fn, alpha)
     assert worst <= 1.0 and steps <= 1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fn", ["selu", "elu_grad_x", "celu_grad_x", "selu_grad_x"])
+def test_exhaustive_sweep_2ulp(fn):
+    # SELU and the gradients from x: within 2 ULP of the exact value for every float32
+    worst, steps = ulp_sweep.sweep(fn, 1.7)
+    assert worst <= 2.0 and steps <= 2
 
 
 @pytest.mark.parametrize("fn", ["elu", "celu"])

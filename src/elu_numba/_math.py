@@ -681,7 +681,7 @@ def _divide(x, alpha):
 # The activations that take ``alpha = None`` for alpha = 1 (``unit``): the kernels then run
 # a leaner expm1 (``_expm1_unit``), also within 1 ULP; a value may be one step away from the
 # general kernel's at alpha = 1.0 (the ufuncs, the scalar functions and the GPU take that one).
-UNIT_ALPHA = ("elu",)
+UNIT_ALPHA = ("elu", "celu")
 
 
 @jitable
@@ -719,6 +719,9 @@ def selu(x, alpha):
 @jitable
 def celu(x, alpha):
     """CELU: x if x > 0 else alpha * expm1(x / alpha)  (alpha != 0)."""
+    if unit(alpha):
+        # alpha = 1 (None): expm1(x / 1) is elu(x)'s, the same kernel and bits
+        return elu(x, alpha)
     v = real(x)
     a = like(v, alpha)
     K = work(v)
