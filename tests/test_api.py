@@ -301,3 +301,34 @@ def test_ufunc_loops_agree_with_the_functions(name, dtype, layout, alpha_as, siz
     assert got.dtype == dtype
     np.testing.assert_array_equal(got, want)
     np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+
+
+@pytest.mark.parametrize("name", ["elu", "celu"])
+@pytest.mark.parametrize("layout", ["contiguous", "in place", "strided"])
+@pytest.mark.parametrize("size", ["serial", "parallel"])
+def test_ufuncs_at_alpha_one_run_the_alpha_one_kernel(name, dtype, layout, size):
+    """A scalar alpha of 1 runs the kernel of ``elu_numba.elu(x)`` (``_math.UNIT_ALPHA``):
+    its bits, in every layout; an array of ones runs the general kernel, one step away at
+    some values (so the first check tells the kernels apart)."""
+    from elu_numba import ufuncs
+
+    u, f = getattr(ufuncs, name), getattr(en, name)
+    n = 1000 if size == "serial" else 2 * _cpu.PARALLEL_THRESHOLD + 7
+    x = np.concatenate([[np.nan, np.inf, -np.inf, -0.0, 0.0, -1e-30], random_values(dtype, n)])
+    x = x.astype(dtype)
+    bits = np.int32 if dtype == np.float32 else np.int64
+    want = f(x)
+    with np.errstate(invalid="ignore"):  # NaN in a vector compare (see elu_numba.ufuncs)
+        if layout == "in place":
+            got = x.copy()
+            assert u(got, 1.0, out=got) is got
+        elif layout == "strided":
+            got = u(np.repeat(x, 2)[::2], dtype(1.0))
+        else:
+            got = u(x, 1)
+        general = u(x, np.ones(x.size, dtype))
+    np.testing.assert_array_equal(got.view(bits), want.view(bits))
+    steps = np.abs(general.view(bits).astype(np.int64) - want.view(bits))
+    assert steps.max() <= 1
+    if size == "parallel":
+        assert steps.max() == 1

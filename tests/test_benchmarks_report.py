@@ -459,3 +459,31 @@ def test_poly_ab_loops_are_the_alpha_1_kernel(monkeypatch):
     np.testing.assert_array_equal(got32["degree 4"], want32)
     assert not np.array_equal(got32["degree 5"], want32)
     np.testing.assert_array_max_ulp(got32["degree 5"], want32, maxulp=1)
+
+
+def test_unit_alpha_times_both_kernels(monkeypatch):
+    """benchmarks/unit_alpha.py times the alpha = 1 kernel against the general one: its
+    alpha = 1 calls give elu(x)'s bits, its calls one step above 1 the general kernel's values
+    (ELU's and CELU's differ at some inputs), each in place."""
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import numpy as np
+
+    import elu_numba as en
+    import unit_alpha
+
+    assert np.float32(unit_alpha.ABOVE_ONE) > 1
+    x = np.random.default_rng(5).normal(0.0, 3.0, 1 << 16).astype(np.float32)
+    lean = en.elu(x).view(np.int32)
+    for name in ("elu", "celu"):
+        got = {}
+        for label, f in unit_alpha.calls(name).items():
+            a = x.copy()
+            f(a)
+            got[label] = a.view(np.int32)
+        for lead in (f"{name}(x)", f"ufuncs.{name}(x, 1.0)"):
+            np.testing.assert_array_equal(got[lead], lean)
+        for lead in (name, f"ufuncs.{name}"):
+            general = got[f"{lead}(x, 1 + 2^-23)"]
+            assert (general != lean).any()
+            ref = getattr(en, name)(x, unit_alpha.ABOVE_ONE).view(np.int32)
+            np.testing.assert_array_equal(general, ref)

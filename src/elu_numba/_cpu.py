@@ -18,7 +18,9 @@ when every stride is the item size, so ``ufuncs.elu(x, 1.0)`` -- alpha broadcast
 ran its scalar loop, 20x slower.  Here the common layouts get vectorized loops: every
 operand contiguous, or all but the last input contiguous and the last (alpha) broadcast;
 each with an in-place variant (out is the first input: LLVM's overlap check would otherwise
-send it down its scalar fallback).  Any other layout runs a strided scalar loop.  NumPy calls
+send it down its scalar fallback); ``elu`` and ``celu`` with alpha broadcast and equal to 1
+run their alpha = 1 kernel instead, as the njit API does.  Any other layout runs a strided
+scalar loop.  NumPy calls
 one entry loop per arity (``dispatch_loop``) with the dtype's loop as its ``data``: below
 PARALLEL_THRESHOLD elements it calls that loop once, from it the loop runs on chunks of
 UFUNC_CHUNK elements in a prange, so the ufuncs use every core like the njit kernels.
@@ -341,8 +343,11 @@ def _ufunc_loop1(fn, dtype):
     return loop
 
 
-def _ufunc_loop2(fn, dtype):
+def _ufunc_loop2(fn, dtype, unit=False):
     size = np.dtype(dtype).itemsize
+    # ``unit``: fn(x, None) is the kernel for alpha = 1 (``_math.UNIT_ALPHA``); a broadcast
+    # alpha of 1 runs it, as elu_numba.elu(x) does (the same bits, a leaner loop)
+    lean = _call(fn, 2)
 
     @ufunc_loop_cfunc
     def loop(args, dims, steps, data):
@@ -353,7 +358,23 @@ def _ufunc_loop2(fn, dtype):
             x = carray(px, n, dtype)
             a = carray(pa, 1, dtype)[0]
             nb = n // BLOCK
-            if _address(px) == _address(po):
+            if unit and a == 1:
+                o = carray(po, n, dtype)
+                inplace = _address(px) == _address(po)
+                for b in range(nb):
+                    _wide_vectors()
+                    _fetch_w(o, b * BLOCK, AHEAD)
+                    xb, ob = x[b * BLOCK : (b + 1) * BLOCK], o[b * BLOCK : (b + 1) * BLOCK]
+                    if inplace:
+                        for j in range(BLOCK):
+                            xb[j] = _frozen(lean(xb[j], None))
+                    else:
+                        _fetch_r(x, b * BLOCK, AHEAD)
+                        for j in range(BLOCK):
+                            ob[j] = lean(xb[j], None)
+                for i in range(nb * BLOCK, n):
+                    o[i] = lean(x[i], None)
+            elif _address(px) == _address(po):
                 for b in range(nb):
                     _wide_vectors()
                     _fetch_w(x, b * BLOCK, AHEAD)
@@ -392,10 +413,11 @@ def _ufunc_loop2(fn, dtype):
                 for i in range(n):
                     o[i] = fn(x[i], av[i])
         else:
+            one = unit and sa == 0 and n > 0 and _at(pa, 0, sa, dtype)[0] == 1
             for i in range(n):
                 xi = _at(px, i, sx, dtype)[0]
                 ai = _at(pa, i, sa, dtype)[0]
-                _at(po, i, so, dtype)[0] = fn(xi, ai)
+                _at(po, i, so, dtype)[0] = lean(xi, None) if one else fn(xi, ai)
 
     return loop
 
@@ -557,7 +579,11 @@ def dispatch_loop(nin: int):
     return _dispatch_loop(nin + 1)
 
 
-def ufunc_loop(fn, nin: int, dtype):
+def ufunc_loop(fn, nin: int, dtype, unit: bool = False):
     """The compiled NumPy inner loop ``fn`` over ``nin`` inputs of ``dtype`` (see the module
-    doc); ``fn`` is a jitable scalar function of ``nin`` arguments."""
-    return {1: _ufunc_loop1, 2: _ufunc_loop2, 3: _ufunc_loop3}[nin](fn, np.dtype(dtype).type)
+    doc); ``fn`` is a jitable scalar function of ``nin`` arguments.  ``unit`` (``nin`` 2):
+    ``fn(x, None)`` is the kernel for alpha = 1, run where alpha is a broadcast 1."""
+    dtype = np.dtype(dtype).type
+    if unit:
+        return _ufunc_loop2(fn, dtype, unit=True)
+    return {1: _ufunc_loop1, 2: _ufunc_loop2, 3: _ufunc_loop3}[nin](fn, dtype)

@@ -678,9 +678,14 @@ def _divide(x, alpha):
 # Both sides are computed and one is chosen: the loops store a blend.  float32 and float16
 # compute in float32, everything else in float64.
 #
-# The activations that take ``alpha = None`` for alpha = 1 (``unit``): the kernels then run
+# The activations that take ``alpha = None`` for alpha = 1: the kernels then run
 # a leaner expm1 (``_expm1_unit``), also within 1 ULP; a value may be one step away from the
-# general kernel's at alpha = 1.0 (the ufuncs, the scalar functions and the GPU take that one).
+# general kernel's at alpha = 1.0.  The njit kernels and the ufuncs (a scalar alpha of 1) run
+# it; the scalar functions, a ufunc's array alpha and the GPU kernels run the general one.
+# They test ``alpha is None``: Numba prunes the branch that the argument's type rules out
+# before typing it, so a kernel compiles only the code it runs (the float32 ufunc loops with
+# their alpha = 1 path, first compile on the Zen 4 VM: ELU 16.7 s instead of 18.2, CELU
+# 40.7 s instead of 42.7, against 13-14 and 30-32 s without that path).
 UNIT_ALPHA = ("elu", "celu")
 
 
@@ -688,7 +693,7 @@ UNIT_ALPHA = ("elu", "celu")
 def elu(x, alpha):
     """ELU: x if x > 0 else alpha * expm1(x)."""
     v = real(x)
-    if unit(alpha):
+    if alpha is None:
         # alpha = 1 (None): the leaner expm1, and one max instead of a compare and a blend:
         # expm1 >= x for x < 0 and <= x for x >= 0 (see _expm1_unit), and x comes back
         # where it is NaN or -0.0 (vmaxps returns its second operand for those)
@@ -719,7 +724,7 @@ def selu(x, alpha):
 @jitable
 def celu(x, alpha):
     """CELU: x if x > 0 else alpha * expm1(x / alpha)  (alpha != 0)."""
-    if unit(alpha):
+    if alpha is None:
         # alpha = 1 (None): expm1(x / 1) is elu(x)'s, the same kernel and bits
         return elu(x, alpha)
     v = real(x)
@@ -826,7 +831,7 @@ def relu_grad_y(g, y, alpha):
 
 def like(x, v):
     """``v`` as x's float type: float32 for a float32 x, float64 otherwise.  ``v = None``
-    stands for an alpha of 1 (see ``unit``)."""
+    stands for an alpha of 1 (see ``UNIT_ALPHA``)."""
     v = 1.0 if v is None else v
     return np.float32(v) if isinstance(x, np.float32) else np.float64(v)
 
@@ -838,15 +843,3 @@ def _like_impl(x, v):
         one = f(1.0)
         return lambda x, v: one
     return lambda x, v: f(v)
-
-
-def unit(alpha):
-    """True when ``alpha`` is None: the kernels' way of saying alpha = 1, known when Numba
-    compiles (a loop of its own, with the multiplications by alpha left out)."""
-    return alpha is None
-
-
-@overload(unit, inline="always")
-def _unit_impl(alpha):
-    flag = isinstance(alpha, types.NoneType)
-    return lambda alpha: flag

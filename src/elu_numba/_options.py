@@ -105,9 +105,10 @@ def ufunc_loop_cfunc(fn):
     )(fn)
 
 
-def ufunc(nin: int, dtypes=("float32", "float64")):
+def ufunc(nin: int, dtypes=("float32", "float64"), unit: bool = False):
     """Decorator: a real ``numpy.ufunc`` of ``nin`` inputs with one loop per dtype, compiled
-    (or loaded from the cache) on creation.
+    (or loaded from the cache) on creation.  ``unit``: the function takes ``alpha=None`` for
+    alpha = 1 (``_math.UNIT_ALPHA``), and the loops run that kernel where alpha is a scalar 1.
 
     The loops are :func:`elu_numba._cpu.ufunc_loop` callbacks; the ufunc object is made by
     the constructor Numba's ``@vectorize`` uses (``numba.np.ufunc._internal.fromfunc``).
@@ -120,7 +121,7 @@ def ufunc(nin: int, dtypes=("float32", "float64")):
         # not inlined in Numba's IR (each loop has several call sites, and that made the
         # first import minutes long); LLVM inlines it
         scalar = register_jitable(fastmath=set(FASTMATH))(fn)
-        loops = [_cpu.ufunc_loop(scalar, nin, dt) for dt in dtypes]
+        loops = [_cpu.ufunc_loop(scalar, nin, dt, unit) for dt in dtypes]
         # The entry loop calls a parallel kernel.  Loaded from the disk cache, it does not
         # start Numba's threading layer, whose symbols it links to (numba#8578, "Symbol not
         # found: allocate_sched"): start it first.

@@ -6,7 +6,9 @@ it).  Their inner loops (:func:`elu_numba._cpu.ufunc_loop`) are vectorized when 
 are contiguous and ``alpha`` is a scalar or an array, in place or not.  Loops exist for
 float32 and float64 (NumPy casts integers to float64 and float16 to float32 -- so a float16
 input gives float32 here, unlike :func:`elu_numba.elu`).  ``alpha`` is an ordinary (broadcast)
-input:
+input.  Where it is a scalar 1, ``elu`` and ``celu`` run the loop of
+``elu_numba.elu(x)`` (a leaner expm1 for alpha = 1, the same bits); an array of ones runs the
+general loop, whose values may be one step from those:
 
 >>> import numpy as np
 >>> from elu_numba import ufuncs
@@ -35,7 +37,7 @@ from . import _math
 from ._options import ufunc
 
 
-@ufunc(2)
+@ufunc(2, unit=True)
 def elu(x, alpha):
     """elu(x, alpha) = x if x > 0 else alpha * expm1(x)."""
     return _math.elu(x, alpha)
@@ -47,7 +49,7 @@ def selu(x):
     return _math.selu(x, 1.0)
 
 
-@ufunc(2)
+@ufunc(2, unit=True)
 def celu(x, alpha):
     """celu(x, alpha) = x if x > 0 else alpha * expm1(x / alpha)."""
     return _math.celu(x, alpha)
