@@ -343,11 +343,17 @@ def _ufunc_loop1(fn, dtype):
     return loop
 
 
+@register_jitable
+def _ignore_alpha(x, alpha):
+    return x
+
+
 def _ufunc_loop2(fn, dtype, unit=False):
     size = np.dtype(dtype).itemsize
     # ``unit``: fn(x, None) is the kernel for alpha = 1 (``_math.UNIT_ALPHA``); a broadcast
-    # alpha of 1 runs it, as elu_numba.elu(x) does (the same bits, a leaner loop)
-    lean = _call(fn, 2)
+    # alpha of 1 runs it, as elu_numba.elu(x) does (the same bits, a leaner loop).  Without
+    # it the branch is dead, but Numba 0.60 still types it: ``lean`` must accept None.
+    lean = _call(fn, 2) if unit else _ignore_alpha
 
     @ufunc_loop_cfunc
     def loop(args, dims, steps, data):
