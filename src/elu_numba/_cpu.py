@@ -589,7 +589,6 @@ def ufunc_loop(fn, nin: int, dtype, unit: bool = False):
     """The compiled NumPy inner loop ``fn`` over ``nin`` inputs of ``dtype`` (see the module
     doc); ``fn`` is a jitable scalar function of ``nin`` arguments.  ``unit`` (``nin`` 2):
     ``fn(x, None)`` is the kernel for alpha = 1, run where alpha is a broadcast 1."""
+    make = {1: _ufunc_loop1, 2: _ufunc_loop2, 3: _ufunc_loop3}[nin]
     dtype = np.dtype(dtype).type
-    if unit:
-        return _ufunc_loop2(fn, dtype, unit=True)
-    return {1: _ufunc_loop1, 2: _ufunc_loop2, 3: _ufunc_loop3}[nin](fn, dtype)
+    return make(fn, dtype, unit=True) if unit else make(fn, dtype)
