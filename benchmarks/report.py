@@ -99,6 +99,30 @@ TARGETS = (
         op="<=",
         value=1.2,
     ),
+    # "the same speed for gradients: from x, from y" (issue #3): the gradient from x in the
+    # same shape as the row above, at that row's goal and, for float64, the forward's
+    Target(
+        description="elu_grad from x, in place into grad, vs in-place multiply of two arrays",
+        function="elu_grad_x",
+        dtype="float32",
+        log2n=26,
+        mode="inplace",
+        num="elu_numba",
+        den=LIMIT,
+        op="<=",
+        value=1.2,
+    ),
+    Target(
+        description="elu_grad from x, in place into grad, vs in-place multiply of two arrays",
+        function="elu_grad_x",
+        dtype="float64",
+        log2n=25,
+        mode="inplace",
+        num="elu_numba",
+        den=LIMIT,
+        op="<=",
+        value=1.3,
+    ),
     Target(
         description="PyTorch F.elu_ / elu_numba in place, in the cache (elu_numba faster by)",
         function="elu",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 import pytest
 
@@ -301,3 +302,71 @@ def test_float64_clamp_forms_agree():
     got = [cores(x, K[:12] + (flag,) + K[13:]) for flag in (True, False)]
     np.testing.assert_array_equal(got[0].view(np.int64), got[1].view(np.int64))
     assert got[1][0, 0] == 0.0 and got[1][7, 0] == -1.0 and got[1][8:, 0].max() < 0
+
+
+def _elementwise(fn):
+    """fn(g, x, alpha) (a ``_math`` scalar function) over arrays, one element at a time."""
+
+    @numba.njit
+    def run(g, x, alpha):
+        out = np.empty_like(g)
+        for i in range(g.size):
+            out[i] = fn(g[i], x[i], alpha)
+        return out
+
+    return run
+
+
+@pytest.mark.parametrize("name", ["elu_grad_x", "selu_grad_x"])
+@pytest.mark.parametrize("mode", ["inplace", "inplace_v", "out"])
+def test_float32_gradient_from_x_fast_blocks(name, mode):
+    """The float32 gradients from x run a float32-only loop (``_math.FAST_GRAD``) on each
+    block whose x are all >= ``_math.FAST_GRAD_LO`` (with 2^-20 <= |alpha| <= 2^20) and the
+    general one (product in float64) on any other block: a block with one x below, a NaN or
+    a -inf gives the general function's bits everywhere in it, a block in range the fast
+    function's bits (which differ from the general ones somewhere here: results near the
+    smallest normal, where g * lo is rounded to the subnormal grid), each within 2 ULP;
+    serial and parallel agree.  Out-of-range alphas take the general loop throughout."""
+    from elu_numba import _cpu, _math
+
+    b = _cpu.BLOCK
+    rng = np.random.default_rng(11)
+    nb = 8
+    n = nb * b + 37  # and a remainder (general)
+    x = rng.uniform(_math.FAST_GRAD_LO, 3.0, n).astype(np.float32)
+    g = (np.float32(2.0) ** rng.integers(-140, 20, n)).astype(np.float32)
+    g *= rng.uniform(-2, 2, n).astype(np.float32)
+    x[1 * b + 5] = -80.0  # block 1: one x below the range (g large: the result is not 0)
+    g[1 * b + 5] = 1e30
+    x[3 * b + 200] = np.nan  # block 3
+    x[5 * b] = -np.inf  # block 5
+    x[6 * b + 9] = _math.FAST_GRAD_LO  # block 6: the bound itself is in range
+    general_blocks = [1, 3, 5]
+    fast_fn, gen_fn = _elementwise(_math.FAST_GRAD[name]), _elementwise(getattr(_math, name))
+    bits = np.int32
+    for alpha in (1.0, 1.7, 2.0**-21, 2.0**21):
+        a = np.float32(alpha)
+        fast, gen = fast_fn(g, x, a), gen_fn(g, x, a)
+        in_range = 2.0**-20 <= alpha <= 2.0**20
+        want = gen.copy()
+        for k in range(nb):
+            if in_range and k not in general_blocks:
+                want[k * b : (k + 1) * b] = fast[k * b : (k + 1) * b]
+        if in_range:
+            assert np.any(want.view(bits) != gen.view(bits))  # the test tells them apart
+        for parallel in (False, True) if mode == "inplace" else (False,):
+            k = _cpu.loops(name, parallel, mode)
+            gs, xs = g.copy(), x.copy()
+            if mode == "out":
+                out = np.empty_like(gs)
+                k(gs, xs, out, a)
+            else:
+                k(gs, xs, a)
+                out = xs if mode == "inplace_v" else gs
+            np.testing.assert_array_equal(out.view(bits), want.view(bits))
+        c = a if name == "elu_grad_x" else en.SELU_SCALE * en.SELU_ALPHA
+        pos = 1.0 if name == "elu_grad_x" else en.SELU_SCALE
+        xl = x.astype(np.longdouble)
+        ref = g.astype(np.longdouble) * np.where(xl > 0, pos, np.longdouble(c) * np.exp(xl))
+        ok = np.isfinite(x)
+        assert ulp_error(want[ok], ref[ok], np.float32).max() <= 2.0

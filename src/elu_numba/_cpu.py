@@ -201,21 +201,47 @@ def _unary(fn, parallel, mode, ahead=AHEAD):
     return loop
 
 
-def _binary(fn, parallel, mode, ahead=AHEAD):
+@register_jitable(fastmath=set(FASTMATH))
+def _no_fast_lo(alpha):
+    return _math.like(alpha, np.nan)
+
+
+@register_jitable(fastmath=set(FASTMATH))
+def _all_at_least(a, lo):
+    """True when every one of the BLOCK values of ``a`` is >= lo (False for NaN, and at once
+    for lo = NaN: LLVM then drops the loop and the branch it guards)."""
+    ok = lo == lo
+    if ok:
+        for j in range(BLOCK):
+            ok &= a[j] >= lo
+    return ok
+
+
+def _binary(fn, parallel, mode, ahead=AHEAD, fast=None):
+    """The gradient loops.  ``fast`` (``_math.FAST_GRAD``): a variant valid where every
+    input x of a block is >= ``_math.fast_grad_lo(alpha)`` (NaN where it never is); each
+    block checks its x first (in the cache by then) and runs the variant or ``fn``."""
     rng = prange if parallel else range
+    fast_lo = _math.fast_grad_lo if fast is not None else _no_fast_lo
+    fast = _call(fast if fast is not None else fn, 3)
     fn = _call(fn, 3)
     if mode == "inplace":
 
         @kernel(parallel)
         def loop(g, v, alpha):
+            lo = fast_lo(alpha)
             nb = g.size // BLOCK
             for b in rng(nb):
                 _wide_vectors()
                 gb, vb = g[b * BLOCK : (b + 1) * BLOCK], v[b * BLOCK : (b + 1) * BLOCK]
                 _fetch_w(g, b * BLOCK, ahead)
                 _fetch_r(v, b * BLOCK, ahead)
-                for j in range(BLOCK):
-                    gb[j] = _frozen(fn(gb[j], vb[j], alpha))
+                if _all_at_least(vb, lo):
+                    for j in range(BLOCK):
+                        gb[j] = _frozen(fast(gb[j], vb[j], alpha))
+                else:
+                    for j in range(BLOCK):
+                        gb[j] = _frozen(fn(gb[j], vb[j], alpha))
             for i in range(nb * BLOCK, g.size):
                 g[i] = _frozen(fn(g[i], v[i], alpha))
 
@@ -223,14 +249,19 @@ def _binary(fn, parallel, mode, ahead=AHEAD):
 
         @kernel(parallel)
         def loop(g, v, alpha):
+            lo = fast_lo(alpha)
             nb = g.size // BLOCK
             for b in rng(nb):
                 _wide_vectors()
                 gb, vb = g[b * BLOCK : (b + 1) * BLOCK], v[b * BLOCK : (b + 1) * BLOCK]
                 _fetch_r(g, b * BLOCK, ahead)
                 _fetch_w(v, b * BLOCK, ahead)
-                for j in range(BLOCK):
-                    vb[j] = _frozen(fn(gb[j], vb[j], alpha))
+                if _all_at_least(vb, lo):
+                    for j in range(BLOCK):
+                        vb[j] = _frozen(fast(gb[j], vb[j], alpha))
+                else:
+                    for j in range(BLOCK):
+                        vb[j] = _frozen(fn(gb[j], vb[j], alpha))
             for i in range(nb * BLOCK, g.size):
                 v[i] = _frozen(fn(g[i], v[i], alpha))
 
@@ -238,6 +269,7 @@ def _binary(fn, parallel, mode, ahead=AHEAD):
 
         @kernel(parallel)
         def loop(g, v, out, alpha):
+            lo = fast_lo(alpha)
             nb = g.size // BLOCK
             for b in rng(nb):
                 _wide_vectors()
@@ -246,8 +278,12 @@ def _binary(fn, parallel, mode, ahead=AHEAD):
                 _fetch_r(g, b * BLOCK, ahead)
                 _fetch_r(v, b * BLOCK, ahead)
                 _fetch_w(out, b * BLOCK, ahead)
-                for j in range(BLOCK):
-                    ob[j] = fn(gb[j], vb[j], alpha)
+                if _all_at_least(vb, lo):
+                    for j in range(BLOCK):
+                        ob[j] = fast(gb[j], vb[j], alpha)
+                else:
+                    for j in range(BLOCK):
+                        ob[j] = fn(gb[j], vb[j], alpha)
             for i in range(nb * BLOCK, g.size):
                 out[i] = fn(g[i], v[i], alpha)
 
@@ -258,8 +294,9 @@ def _binary(fn, parallel, mode, ahead=AHEAD):
 def loops(name: str, parallel: bool, mode: str = "out"):
     """The njit kernel for ``name`` (``"elu"``, ``"elu_grad_x"``, ...), see the module doc."""
     fn = getattr(_math, name)
-    make = _binary if "_grad_" in name else _unary
-    return make(fn, parallel, mode)
+    if "_grad_" in name:
+        return _binary(fn, parallel, mode, fast=_math.FAST_GRAD.get(name))
+    return _unary(fn, parallel, mode)
 
 
 # -- ufunc inner loops ----------------------------------------------------------------------

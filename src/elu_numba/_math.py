@@ -602,6 +602,55 @@ def scaled_exp32(x, g, alpha):
     return (np.float64(g) * s) * fma(alpha, np.float64(e), alpha)
 
 
+# -- the float32 gradient from x without float64, where its range allows ----------------------
+# g * alpha * exp(x) in float32 alone, for x >= FAST_GRAD_LO and 2^-20 <= |alpha| <= 2^20:
+# there alpha * 2**k (k >= -87) and alpha * exp(x) are normal float32 numbers, so no float64
+# is needed for the range.  The kernels run it on a block of a float32 array only when every
+# x of the block is >= FAST_GRAD_LO (NaN is not), else the block takes ``_grad_exp``.
+FAST_GRAD_LO = -60.0
+_FAST_GRAD_LO_BITS = np.int32(np.float32(FAST_GRAD_LO).view(np.int32))
+_FAST_ALPHA_MIN, _FAST_ALPHA_MAX = 2.0**-20, 2.0**20
+
+
+@jitable
+def fast_grad_lo(alpha):
+    """The least x for which ``fast_grad_exp32`` holds with this alpha: FAST_GRAD_LO for a
+    float32 alpha (a float32 kernel) in [2^-20, 2^20] in magnitude, else NaN (never: every
+    ``x >= lo`` is False)."""
+    m = abs(np.float64(alpha))
+    ok = is_single(alpha) and m >= _FAST_ALPHA_MIN and m <= _FAST_ALPHA_MAX
+    return like(alpha, FAST_GRAD_LO if ok else np.nan)
+
+
+@jitable
+def fast_exp32(x):
+    """(s, e) with exp(x) = s (1 + e), s = 2**k, for float32 x in [FAST_GRAD_LO, 0], in
+    float32 (16 lanes per AVX-512 vector, no conversion): the reduction and the polynomial
+    of ``scaled_exp32``.  x > 0 gives meaningless finite values (callers select there)."""
+    K = _F32
+    x = np.float32(x)  # (float64 kernels compile this but never run it)
+    xb = to_bits(x)
+    z = from_bits(xb if xb < _FAST_GRAD_LO_BITS else _FAST_GRAD_LO_BITS, x)  # x > 0: lo
+    t = fma(z, K[1], K[2])
+    k = t - K[2]
+    r = fma(k, -K[4], fma(k, -K[3], z))
+    return from_bits(to_bits(t) << K[5], t), fma(r * r, horner(r, K[7]), r)
+
+
+@jitable
+def fast_scaled(a, e):
+    """a (1 + e) as hi + lo: hi = a + a e rounded once, lo = a e - (hi - a) its rounding
+    error, exact up to a rounding far below hi's ULP (a - hi is exact, by Sterbenz:
+    0.70 <= hi / a <= 1.42).  Then g * (hi + lo) is one FMA, ``fma(g, hi, g * lo)``,
+    rounded once; with ``fast_exp32``'s s and e and a = alpha * s (exact while normal), the
+    float32 e's two roundings (0.6 ULP at worst, as in ``scaled_exp32``) and that last
+    rounding are all the error.  No intermediate overflows or underflows where
+    ``fast_grad_lo`` allows (|hi| < 2^21, >= 2^-108): where g * alpha * exp(x) does, the
+    FMA rounds it as the exact value would be."""
+    hi = fma(a, e, a)
+    return hi, fma(a, e, a - hi)
+
+
 @jitable
 def _grad_exp(g, x, alpha):
     """g * alpha * exp(x) for x <= 0 as float64: ``scaled_exp32`` for float32 and float16,
@@ -760,6 +809,34 @@ def elu_grad_x(g, x, alpha):
     # both sides computed, then a select (see celu_grad_x)
     neg = _grad_exp(g, x, alpha)
     return np.float64(g) if x > 0 else neg
+
+
+@jitable
+def elu_grad_x_fast(g, x, alpha):
+    """``elu_grad_x`` for a float32 x >= FAST_GRAD_LO or > 0, in float32 alone (see
+    ``fast_exp32``): the kernels' loop on blocks where that holds."""
+    g = np.float32(g)
+    s, e = fast_exp32(x)
+    hi, lo = fast_scaled(np.float32(alpha) * s, e)
+    neg = fma(g, hi, g * lo)
+    return g if x > 0 else neg
+
+
+@jitable
+def selu_grad_x_fast(g, x, alpha):
+    """``selu_grad_x`` on the same terms as ``elu_grad_x_fast``: the constants as float32
+    hi + lo pairs (``_F32[9]``, ``_F32[10]``), each product rounded once."""
+    (sa, sa_lo), (sc, sc_lo) = _F32[9], _F32[10]
+    g = np.float32(g)
+    s, e = fast_exp32(x)
+    hi, lo = fast_scaled(sa * s, e)
+    a_lo = sa_lo * s
+    neg = fma(g, hi, g * (lo + fma(a_lo, e, a_lo)))
+    return fma(sc, g, sc_lo * g) if x > 0 else neg
+
+
+# The gradients whose float32 kernels have a float32-only loop for blocks in the common range.
+FAST_GRAD = {"elu_grad_x": elu_grad_x_fast, "selu_grad_x": selu_grad_x_fast}
 
 
 @jitable
