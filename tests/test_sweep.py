@@ -29,6 +29,19 @@ def test_strided_sweep(fn, alpha):
     assert steps <= (1 if fn in ("elu", "celu") else 2)
 
 
+@pytest.mark.parametrize(
+    "fn, alpha", [("elu_grad_x", 1.7), ("elu_grad_x", 1.0), ("selu_grad_x", 1.0)]
+)
+def test_strided_sweep_random_grads(fn, alpha):
+    # grads of random sign and magnitude: the results reach the subnormals and the smallest
+    # normals, where the float32 loop of the gradients from x (_math.FAST_GRAD) rounds g * lo
+    # to the subnormal grid (its largest errors)
+    g = ulp_sweep.random_grads(1 << 16, 0)
+    assert np.abs(g).min() < 2.0**-120 and np.abs(g).max() > 2.0**10
+    worst, steps = ulp_sweep.sweep(fn, alpha, stride=4099, chunk=1 << 16, grads="random")
+    assert worst <= 2.0 and steps <= 2
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("fn", ["elu", "celu"])
 @pytest.mark.parametrize("alpha", [1.0, 1.7, 0.3])

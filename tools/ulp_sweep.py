@@ -1,6 +1,7 @@
 """Accuracy sweeps: every float32 bit pattern, or 10^7 random and edge float64 inputs.
 
     python tools/ulp_sweep.py [--fn elu celu selu elu_grad_x ...] [--alpha 1.7] [--stride 1]
+    python tools/ulp_sweep.py --fn elu_grad_x selu_grad_x --grads random [--stride 97]
     python tools/ulp_sweep.py --float64 [--n 10000000] [--fn elu celu] [--alpha 1.7]
 
 Prints, per function, the max error in ULP of the exact value (|got - exact| / spacing) and
@@ -10,6 +11,9 @@ invisible at float32 resolution).  Negative
 inputs are swept in full (the exponential branch); non-negative ones are x itself (value) or
 grad (gradient).  ``--stride N`` takes every N-th bit pattern for a quick run.  Exit status
 1 when a bound is exceeded (ELU/CELU 1 ULP, SELU and gradients 2 ULP).
+
+``--grads random`` gives the gradients grads of random sign and magnitude (2^-140 to 2^20)
+instead of 1, so that their results also reach the subnormals and the smallest normals.
 
 ``--float64`` checks the float64 activations on ``--n`` inputs (default 10^7: the edge
 values, a uniform spread over the branch [-40, 0], and magnitudes log-uniform from 2^-1074
@@ -45,11 +49,11 @@ def reference(fn: str, x: np.ndarray, a: float) -> np.ndarray:
         }[fn]
 
 
-def compute(fn: str, x: np.ndarray, a: float) -> np.ndarray:
+def compute(fn: str, x: np.ndarray, a: float, g: np.ndarray | None = None) -> np.ndarray:
     if fn.endswith("_grad_x"):
         grad = getattr(en, fn[: -len("_x")])
         kw = {} if fn.startswith("selu") else {"alpha": a}
-        return grad(np.ones_like(x), x=x, **kw)
+        return grad(np.ones_like(x) if g is None else g, x=x, **kw)
     f = getattr(en, fn)
     return f(x) if fn == "selu" else f(x, a)
 
@@ -77,15 +81,29 @@ def steps(got: np.ndarray, ref: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(got) & np.isnan(ref), 0, d)
 
 
-def sweep(fn: str, alpha: float, stride: int = 1, chunk: int = 1 << 24) -> tuple[float, int]:
-    """(max ULP error, max steps from the correctly rounded value) over the negative floats."""
+def random_grads(n: int, seed: int) -> np.ndarray:
+    """n float32 grads of random sign and magnitude 2^-140 to 2^20 (log-uniform): the
+    gradients' results then reach the subnormal range and the smallest normal numbers."""
+    rng = np.random.default_rng(seed)
+    g = np.exp2(rng.integers(-140, 20, n).astype(np.float64)) * rng.uniform(1.0, 2.0, n)
+    return np.where(rng.random(n) < 0.5, -g, g).astype(np.float32)
+
+
+def sweep(
+    fn: str, alpha: float, stride: int = 1, chunk: int = 1 << 24, grads: str = "ones"
+) -> tuple[float, int]:
+    """(max ULP error, max steps from the correctly rounded value) over the negative floats.
+    Gradients take grad = 1, or ``grads="random"``: ``random_grads``."""
     a = float(np.float32(alpha))  # alpha is cast to the array's dtype
     worst, worst_steps = 0.0, 0
     start = 0x80000000  # -0.0: the sign bit set, all negative floats and -inf, -NaNs
     for lo in range(start, 1 << 32, chunk * stride):
         bits = np.arange(lo, min(lo + chunk * stride, 1 << 32), stride, dtype=np.uint64)
         x = bits.astype(np.uint32).view(np.float32)
-        got, ref = compute(fn, x, alpha), reference(fn, x, a)
+        g = random_grads(x.size, lo) if grads == "random" and fn.endswith("_grad_x") else None
+        got, ref = compute(fn, x, alpha, g), reference(fn, x, a)
+        if g is not None:
+            ref = ref * g  # the float64 product: its rounding is 2^-29 of a float32 ULP
         worst = max(worst, float(ulp(got, ref).max()))
         worst_steps = max(worst_steps, int(steps(got, ref).max()))
     return worst, worst_steps
@@ -141,6 +159,12 @@ def main(argv=None) -> int:
     p.add_argument("--stride", type=int, default=1)
     p.add_argument("--float64", action="store_true", help="float64: random and edge inputs")
     p.add_argument("--n", type=int, default=10**7, help="float64 inputs (default 10^7)")
+    p.add_argument(
+        "--grads",
+        choices=("ones", "random"),
+        default="ones",
+        help="the gradients' grad: 1, or random signs and magnitudes 2^-140..2^20",
+    )
     args = p.parse_args(argv)
     ok = True
     if args.float64:
@@ -154,7 +178,7 @@ def main(argv=None) -> int:
             )
         return 0 if ok else 1
     for fn in args.fn:
-        worst, n = sweep(fn, args.alpha, args.stride)
+        worst, n = sweep(fn, args.alpha, args.stride, grads=args.grads)
         bound = BOUND.get(fn, 2.0)
         ok &= worst <= bound
         print(
