@@ -614,9 +614,9 @@ _FAST_ALPHA_MIN, _FAST_ALPHA_MAX = 2.0**-20, 2.0**20
 
 @jitable
 def fast_grad_lo(alpha):
-    """The least x for which ``fast_grad_exp32`` holds with this alpha: FAST_GRAD_LO for a
-    float32 alpha (a float32 kernel) in [2^-20, 2^20] in magnitude, else NaN (never: every
-    ``x >= lo`` is False)."""
+    """The least x for which the ``FAST_GRAD`` functions hold with this alpha: FAST_GRAD_LO
+    for a float32 alpha (a float32 kernel) in [2^-20, 2^20] in magnitude, else NaN (never:
+    every ``x >= lo`` is False)."""
     m = abs(np.float64(alpha))
     ok = is_single(alpha) and m >= _FAST_ALPHA_MIN and m <= _FAST_ALPHA_MAX
     return like(alpha, FAST_GRAD_LO if ok else np.nan)
