@@ -146,29 +146,11 @@ def _wide_vectors(typingctx):
     return types.void(), codegen
 
 
-def _call(fn, nargs):
-    """``fn`` behind a call that Numba does not inline in its IR (LLVM inlines it): a loop
-    with two call sites of an IR-inlined function trips Numba's ``NumbaIRAssumptionWarning``
-    ("variable ... is not in scope")."""
-    if nargs == 2:
-
-        def call(x, alpha):
-            return fn(x, alpha)
-
-    else:
-
-        def call(g, v, alpha):
-            return fn(g, v, alpha)
-
-    return register_jitable(fastmath=set(FASTMATH))(call)
-
-
 def _unary(fn, parallel, mode, ahead=AHEAD):
     # Closure cells are part of Numba's on-disk cache key: ``rng`` keeps the serial and the
     # parallel loop (which share their source lines) apart, ``ahead`` loops with different
     # prefetch distances.
     rng = prange if parallel else range
-    fn = _call(fn, 2)
     if mode == "inplace":
 
         @kernel(parallel)
@@ -223,8 +205,9 @@ def _binary(fn, parallel, mode, ahead=AHEAD, fast=None):
     block checks its x first (in the cache by then) and runs the variant or ``fn``."""
     rng = prange if parallel else range
     fast_lo = _math.fast_grad_lo if fast is not None else _no_fast_lo
-    fast = _call(fast if fast is not None else fn, 3)
-    fn = _call(fn, 3)
+    # without a variant both branches call the same function: it compiles once, and LLVM
+    # drops the branch that ``_no_fast_lo`` rules out
+    fast = fast if fast is not None else fn
     if mode == "inplace":
 
         @kernel(parallel)
@@ -390,7 +373,7 @@ def _ufunc_loop2(fn, dtype, unit=False):
     # ``unit``: fn(x, None) is the kernel for alpha = 1 (``_math.UNIT_ALPHA``); a broadcast
     # alpha of 1 runs it, as elu_numba.elu(x) does (the same bits, a leaner loop).  Without
     # it the branch is dead, but Numba 0.60 still types it: ``lean`` must accept None.
-    lean = _call(fn, 2) if unit else _ignore_alpha
+    lean = fn if unit else _ignore_alpha
 
     @ufunc_loop_cfunc
     def loop(args, dims, steps, data):

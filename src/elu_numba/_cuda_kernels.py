@@ -76,9 +76,11 @@ def numba_cuda():
 def _register_for_cuda() -> None:
     """Register every ``_math`` function once more for the ``"cuda"`` target, not inlined.
 
-    ``_options.jitable`` and the bit-cast helpers use ``inline="always"`` (Numba-IR inlining),
-    which numba-cuda 0.30 cannot do for ``numba.extending`` overloads: the inlined blocks mix
-    ``numba.core.ir`` and ``numba.cuda.core.ir`` nodes and compilation fails.  The CUDA typing
+    Written when ``_options.jitable`` and the bit-cast helpers used ``inline="always"``
+    (Numba-IR inlining), which numba-cuda 0.30 cannot do for ``numba.extending`` overloads:
+    the inlined blocks mix ``numba.core.ir`` and ``numba.cuda.core.ir`` nodes and compilation
+    fails.  They no longer inline in Numba's IR; the registrations stay, because only a real
+    GPU can show that the generic ones compile under numba-cuda (not checked yet).  The CUDA typing
     context prefers templates registered for its own target over the generic ones, so the same
     Python functions (the single definition of the math) compile as ordinary device functions,
     which NVVM inlines.  The CPU never sees these registrations.  An ``@overload`` helper ``f``

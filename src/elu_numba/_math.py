@@ -136,12 +136,12 @@ def _bitcast_i64_f64(typingctx, i):
     return types.float64(types.int64), codegen
 
 
-@overload(f64_bits, inline="always")
+@overload(f64_bits)
 def _f64_bits_impl(x):
     return lambda x: _bitcast_f64_i64(np.float64(x))
 
 
-@overload(bits_f64, inline="always")
+@overload(bits_f64)
 def _bits_f64_impl(i):
     return lambda i: _bitcast_i64_f64(np.int64(i))
 
@@ -188,7 +188,7 @@ def _freeze(typingctx, x):
     return x(x), codegen
 
 
-@overload(opaque, inline="always")
+@overload(opaque)
 def _opaque_impl(x):
     return lambda x: _freeze(x)
 
@@ -227,7 +227,7 @@ def _fma_native(typingctx, a, b, c):
     return a(a, a, a), codegen
 
 
-@overload(fma, inline="always")
+@overload(fma)
 def _fma_impl(a, b, c):
     if a == b == c == types.float32:
         return lambda a, b, c: _fma_native(a, b, c)
@@ -239,7 +239,7 @@ def is_single(x):
     return isinstance(x, (np.float32, np.float16))
 
 
-@overload(is_single, inline="always")
+@overload(is_single)
 def _is_single_impl(x):
     single = isinstance(x, types.Float) and x.bitwidth <= 32
     return lambda x: single
@@ -302,7 +302,7 @@ def from_bits(i, like_x):
     return bits_f64(i)
 
 
-@overload(to_bits, inline="always")
+@overload(to_bits)
 def _to_bits_impl(x):
     if x == types.float32:
         return lambda x: _bitcast_f32_i32(x)
@@ -310,7 +310,7 @@ def _to_bits_impl(x):
         return lambda x: _bitcast_f64_i64(x)
 
 
-@overload(from_bits, inline="always")
+@overload(from_bits)
 def _from_bits_impl(i, like_x):
     if like_x == types.float32:
         return lambda i, like_x: _bitcast_i32_f32(np.int32(i))
@@ -417,7 +417,7 @@ def horner(r, c):
     return _HORNER[len(c)](r, c)
 
 
-@overload(horner, inline="always")
+@overload(horner)
 def _horner_impl(r, c):
     return _HORNER[len(c)]
 
@@ -450,7 +450,7 @@ def poly(r, r2, c):
     return _POLY[len(c)](r, r2, c)
 
 
-@overload(poly, inline="always")
+@overload(poly)
 def _poly_impl(r, r2, c):
     return _POLY[len(c)]
 
@@ -536,7 +536,7 @@ def work(x):
     return _F32 if is_single(x) else _F64
 
 
-@overload(work, inline="always")
+@overload(work)
 def _work_impl(x):
     single = isinstance(x, types.Float) and x.bitwidth <= 32
     return (lambda x: _F32) if single else (lambda x: _F64)
@@ -547,7 +547,7 @@ def real(x):
     return np.float32(x) if is_single(x) else np.float64(x)
 
 
-@overload(real, inline="always")
+@overload(real)
 def _real_impl(x):
     if isinstance(x, types.Float) and x.bitwidth <= 32:
         return lambda x: np.float32(x)
@@ -913,7 +913,7 @@ def like(x, v):
     return np.float32(v) if isinstance(x, np.float32) else np.float64(v)
 
 
-@overload(like, inline="always")
+@overload(like)
 def _like_impl(x, v):
     f = np.float32 if isinstance(x, types.Float) and x.bitwidth == 32 else np.float64
     if isinstance(v, types.NoneType):
