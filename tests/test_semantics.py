@@ -326,7 +326,10 @@ def test_float32_gradient_from_x_fast_blocks(name, mode):
     a -inf gives the general function's bits everywhere in it, a block in range the fast
     function's bits (which differ from the general ones somewhere here: results near the
     smallest normal, where g * lo is rounded to the subnormal grid), each within 2 ULP;
-    serial and parallel agree.  Out-of-range alphas take the general loop throughout."""
+    serial and parallel agree.  Out-of-range alphas take the general loop throughout.
+    ``elu_grad(g, x=x)`` (alpha = 1) runs the loop compiled for ``alpha=None``
+    (``_math.UNIT_ALPHA``), whose fast blocks are one FMA: the same checks hold for it.
+    float64 has no fast loop: every block gives the general function's bits."""
     from elu_numba import _cpu, _math
 
     b = _cpu.BLOCK
@@ -344,10 +347,11 @@ def test_float32_gradient_from_x_fast_blocks(name, mode):
     general_blocks = [1, 3, 5]
     fast_fn, gen_fn = _elementwise(_math.FAST_GRAD[name]), _elementwise(getattr(_math, name))
     bits = np.int32
-    for alpha in (1.0, 1.7, 2.0**-21, 2.0**21):
-        a = np.float32(alpha)
+    alphas = (1.0, 1.7, 2.0**-21, 2.0**21) + ((None,) if name == "elu_grad_x" else ())
+    for alpha in alphas:
+        a = None if alpha is None else np.float32(alpha)
         fast, gen = fast_fn(g, x, a), gen_fn(g, x, a)
-        in_range = 2.0**-20 <= alpha <= 2.0**20
+        in_range = alpha is None or 2.0**-20 <= alpha <= 2.0**20
         want = gen.copy()
         for k in range(nb):
             if in_range and k not in general_blocks:
@@ -364,6 +368,17 @@ def test_float32_gradient_from_x_fast_blocks(name, mode):
                 k(gs, xs, a)
                 out = xs if mode == "inplace_v" else gs
             np.testing.assert_array_equal(out.view(bits), want.view(bits))
+            if alpha is not None and mode == "out":  # float64: the general bits throughout
+                x64, g64 = x.astype(np.float64), g.astype(np.float64)
+                out64 = np.empty_like(x64)
+                k(g64, x64, out64, np.float64(alpha))
+                want64 = _elementwise(getattr(_math, name))(g64, x64, np.float64(alpha))
+                np.testing.assert_array_equal(out64.view(np.int64), want64.view(np.int64))
+        if alpha is None:  # the public function's kernel for alpha = 1
+            got = en.elu_grad(g, x=x)
+            np.testing.assert_array_equal(got.view(bits), want.view(bits))
+            assert np.any(got.view(bits) != fast_fn(g, x, np.float32(1.0)).view(bits))
+            a = 1.0
         c = a if name == "elu_grad_x" else en.SELU_SCALE * en.SELU_ALPHA
         pos = 1.0 if name == "elu_grad_x" else en.SELU_SCALE
         xl = x.astype(np.longdouble)

@@ -2,7 +2,11 @@
 
     python tools/loop_ops.py [--fn elu elu-unit selu celu ...] [--parallel] [--time]
 
-``elu-unit`` is ELU's kernel for alpha = 1 (what ``elu_numba.elu(x)`` runs).
+``elu-unit`` is ELU's kernel for alpha = 1 (what ``elu_numba.elu(x)`` runs),
+``elu_grad_x-unit`` its gradient's (``elu_numba.elu_grad(g, x=x)``).  The gradients from x
+of ELU and SELU have two loops in float32 (``_math.FAST_GRAD``): ``elu_grad_x`` is the one
+that blocks whose x are all >= ``_math.FAST_GRAD_LO`` run (nearly all data),
+``elu_grad_x-general`` the other (float64 has only that one).
 
 Compiles each in-place kernel (float32 and float64), finds its vectorized loop in the
 assembly (the innermost loop with the most packed-vector instructions, which may span
@@ -32,7 +36,7 @@ os.environ["NUMBA_CACHE_DIR"] = tempfile.mkdtemp(prefix="elu_numba_asm_")
 
 import numpy as np  # noqa: E402
 
-from elu_numba import _cpu  # noqa: E402
+from elu_numba import _cpu, _math  # noqa: E402
 
 _LABEL = re.compile(r"^(\.?[\w$.]+):")
 _WIDTH = {"x": 16, "y": 32, "z": 64}  # bytes of an xmm, ymm, zmm register
@@ -84,10 +88,22 @@ def hot_loop(asm: str) -> tuple[list[str], int]:
     return body, 16 if packed else 0
 
 
+def _loop(name: str, parallel: bool, mode: str, dtype):
+    """The kernel whose hot loop ``name`` stands for.  A float32 gradient with a fast variant
+    (``_math.FAST_GRAD``) has two loops, one per kind of block: a kernel built around the
+    fast function alone shows the loop that blocks in range run (``NAME``, ``NAME-unit``),
+    one around the general function the other (``NAME-general``)."""
+    base = name.removesuffix("-unit").removesuffix("-general")
+    if base in _math.FAST_GRAD and np.dtype(dtype) == np.float32:
+        fn = getattr(_math, base) if name.endswith("-general") else _math.FAST_GRAD[base]
+        return _cpu._binary(fn, parallel, mode)
+    return _cpu.loops(base, parallel, mode)
+
+
 def _kernel(name: str, parallel: bool, a: np.ndarray):
     """The in-place kernel for ``name`` and its arguments on ``a`` (alpha 1; ``-unit``:
     alpha None)."""
-    k = _cpu.loops(name.removesuffix("-unit"), parallel, "inplace")
+    k = _loop(name, parallel, "inplace", a.dtype)
     alpha = None if name.endswith("-unit") else a.dtype.type(1.0)
     return k, ((a, a.copy(), alpha) if "_grad_" in name else (a, alpha))
 
@@ -131,7 +147,7 @@ def timed_call(name: str, dtype: str):
     if "_grad_" not in name:
         return (lambda: k(*args)), args[:1]
     g, v, alpha = args
-    k, out = _cpu.loops(name, False, "out"), np.empty_like(a)
+    k, out = _loop(name, False, "out", a.dtype), np.empty_like(a)
     return (lambda: k(g, v, out, alpha)), (g, v)
 
 
@@ -167,7 +183,8 @@ def scale_ns(dtype: str) -> float:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    names = ["elu", "elu-unit", "selu", "celu", "relu", "elu_grad_x", "elu_grad_y"]
+    names = ["elu", "elu-unit", "selu", "celu", "relu", "elu_grad_x", "elu_grad_x-unit"]
+    names += ["elu_grad_x-general", "elu_grad_y"]
     p.add_argument("--fn", nargs="+", default=names)
     p.add_argument("--parallel", action="store_true", help="the prange kernel (default: serial)")
     p.add_argument("-v", "--verbose", action="store_true", help="print the instruction mix")

@@ -184,8 +184,8 @@ def _unary(fn, parallel, mode, ahead=AHEAD):
 
 
 @register_jitable(fastmath=set(FASTMATH))
-def _no_fast_lo(alpha):
-    return _math.like(alpha, np.nan)
+def _no_fast_lo(alpha, x):
+    return _math.like(x, np.nan)
 
 
 @register_jitable(fastmath=set(FASTMATH))
@@ -212,7 +212,7 @@ def _binary(fn, parallel, mode, ahead=AHEAD, fast=None):
 
         @kernel(parallel)
         def loop(g, v, alpha):
-            lo = fast_lo(alpha)
+            lo = fast_lo(alpha, v)
             nb = g.size // BLOCK
             for b in rng(nb):
                 _wide_vectors()
@@ -232,7 +232,7 @@ def _binary(fn, parallel, mode, ahead=AHEAD, fast=None):
 
         @kernel(parallel)
         def loop(g, v, alpha):
-            lo = fast_lo(alpha)
+            lo = fast_lo(alpha, v)
             nb = g.size // BLOCK
             for b in rng(nb):
                 _wide_vectors()
@@ -252,7 +252,7 @@ def _binary(fn, parallel, mode, ahead=AHEAD, fast=None):
 
         @kernel(parallel)
         def loop(g, v, out, alpha):
-            lo = fast_lo(alpha)
+            lo = fast_lo(alpha, v)
             nb = g.size // BLOCK
             for b in rng(nb):
                 _wide_vectors()

@@ -235,14 +235,35 @@ def _fma_impl(a, b, c):
 
 
 def is_single(x):
-    """True when ``x`` is a float32 (or float16): it then takes the shorter polynomial."""
-    return isinstance(x, (np.float32, np.float16))
+    """True when ``x`` is a float32 (or float16), or an array of them: it then takes the
+    shorter polynomial."""
+    x = getattr(x, "dtype", x)
+    return x in (np.float32, np.float16) or isinstance(x, (np.float32, np.float16))
+
+
+def _element(x):
+    """The element type of an array type, else x's own type (in the overloads' typing)."""
+    return x.dtype if isinstance(x, types.Array) else x
 
 
 @overload(is_single)
 def _is_single_impl(x):
+    x = _element(x)
     single = isinstance(x, types.Float) and x.bitwidth <= 32
     return lambda x: single
+
+
+@jitable
+def _nonpositive(x):
+    """x where x <= 0 or NaN, +0.0 where x > 0: the gradients' clamp of the exponential side.
+
+    Decided on the bits (0 < bits <= bits of +inf), not by ``x > 0``: the callers select g
+    where x > 0, and with the same compare in both places LLVM drops this clamp as redundant
+    on the lanes they keep.  The discarded lanes then computed exp(x) unclamped, and rounding
+    that to float32 overflowed: a flag the ufuncs report (seen with NumPy 2.2 and 2.5,
+    2026-12-05).  Freezing x does not stop it (LLVM moves the freeze to the load)."""
+    b = to_bits(x)
+    return like(x, 0.0) if (b > 0) & (b <= to_bits(like(x, np.inf))) else x
 
 
 # -- the expm1 core ------------------------------------------------------------------------
@@ -268,7 +289,7 @@ def _reduce(x, lo, single):
 
     ``c`` is the rounding error of ``r`` (float64 only; the float32 path does not need it).
     """
-    x = 0.0 if x > 0.0 else x
+    x = _nonpositive(x)
     x = lo if x < lo else x
     t = fma(x, _LOG2E, _MAGIC)
     k = t - _MAGIC
@@ -590,8 +611,7 @@ def scaled_exp32(x, g, alpha):
     0.5.  NaN stays NaN (both clamps are selects).
     """
     K = _F32
-    zero = K[8] - K[8]
-    z = zero if x > 0 else np.float32(x)
+    z = _nonpositive(np.float32(x))
     z = np.float32(_EXP32_LO) if z < np.float32(_EXP32_LO) else z
     t = fma(z, K[1], K[2])
     k = t - K[2]
@@ -607,19 +627,27 @@ def scaled_exp32(x, g, alpha):
 # there alpha * 2**k (k >= -87) and alpha * exp(x) are normal float32 numbers, so no float64
 # is needed for the range.  The kernels run it on a block of a float32 array only when every
 # x of the block is >= FAST_GRAD_LO (NaN is not), else the block takes ``_grad_exp``.
+#
+# float64 has no such loop.  One was tried (2026-12-05: the same form with x >= -600, the
+# forward polynomial by pairs, no 2**64 scaling; 5.9 instructions per element instead of
+# 7.3): elu_grad(g, x=x, out=g) over 2^25 float64 values took 21 ms instead of 23 in
+# ``benchmarks/targets.py`` on the Zen 4 VM, too little to give up what the float64 path
+# has now: the njit functions, the ufuncs and the scalar functions give the same bits.
 FAST_GRAD_LO = -60.0
 _FAST_GRAD_LO_BITS = np.int32(np.float32(FAST_GRAD_LO).view(np.int32))
 _FAST_ALPHA_MIN, _FAST_ALPHA_MAX = 2.0**-20, 2.0**20
 
 
 @jitable
-def fast_grad_lo(alpha):
-    """The least x for which the ``FAST_GRAD`` functions hold with this alpha: FAST_GRAD_LO
-    for a float32 alpha (a float32 kernel) in [2^-20, 2^20] in magnitude, else NaN (never:
-    every ``x >= lo`` is False)."""
-    m = abs(np.float64(alpha))
-    ok = is_single(alpha) and m >= _FAST_ALPHA_MIN and m <= _FAST_ALPHA_MAX
-    return like(alpha, FAST_GRAD_LO if ok else np.nan)
+def fast_grad_lo(alpha, x):
+    """The least x for which the ``FAST_GRAD`` functions hold with this alpha, in the type of
+    the array ``x``: FAST_GRAD_LO for a float32 ``x`` with alpha None (alpha = 1) or in
+    [2^-20, 2^20] in magnitude, else NaN (never: every ``x >= lo`` is False)."""
+    ok = is_single(x)
+    if alpha is not None:
+        m = abs(np.float64(alpha))
+        ok = ok and m >= _FAST_ALPHA_MIN and m <= _FAST_ALPHA_MAX
+    return like(x, FAST_GRAD_LO if ok else np.nan)
 
 
 @jitable
@@ -727,15 +755,17 @@ def _divide(x, alpha):
 # Both sides are computed and one is chosen: the loops store a blend.  float32 and float16
 # compute in float32, everything else in float64.
 #
-# The activations that take ``alpha = None`` for alpha = 1: the kernels then run
-# a leaner expm1 (``_expm1_unit``), also within 1 ULP; a value may be one step away from the
-# general kernel's at alpha = 1.0.  The njit kernels and the ufuncs (a scalar alpha of 1) run
-# it; the scalar functions, a ufunc's array alpha and the GPU kernels run the general one.
+# The functions that take ``alpha = None`` for alpha = 1: the kernels then run leaner code
+# (ELU, CELU: the expm1 ``_expm1_unit``, also within 1 ULP; ELU's gradient from x: one FMA
+# in the float32 loop, ``elu_grad_x_fast``); a value may be one step away from the general
+# kernel's at alpha = 1.0.  The njit kernels and the ufuncs ``elu``, ``celu`` (a scalar alpha
+# of 1) run it; the scalar functions, a ufunc's array alpha and the GPU kernels run the
+# general one.
 # They test ``alpha is None``: Numba prunes the branch that the argument's type rules out
 # before typing it, so a kernel compiles only the code it runs (the float32 ufunc loops with
 # their alpha = 1 path, first compile on the Zen 4 VM: ELU 16.7 s instead of 18.2, CELU
 # 40.7 s instead of 42.7, against 13-14 and 30-32 s without that path).
-UNIT_ALPHA = ("elu", "celu")
+UNIT_ALPHA = ("elu", "celu", "elu_grad_x")
 
 
 @jitable
@@ -805,20 +835,31 @@ def relu(x, alpha):
 # The branch at 0 is the exponential one (x <= 0), as in the ELU paper.
 @jitable
 def elu_grad_x(g, x, alpha):
-    """dL/dx = g if x > 0 else g * alpha * exp(x)."""
+    """dL/dx = g if x > 0 else g * alpha * exp(x) (alpha None: 1, see UNIT_ALPHA)."""
     # both sides computed, then a select (see celu_grad_x)
-    neg = _grad_exp(g, x, alpha)
+    if alpha is None:
+        neg = _grad_exp(g, x, 1.0)
+    else:
+        neg = _grad_exp(g, x, alpha)
     return np.float64(g) if x > 0 else neg
 
 
 @jitable
 def elu_grad_x_fast(g, x, alpha):
     """``elu_grad_x`` for a float32 x >= FAST_GRAD_LO or > 0, in float32 alone (see
-    ``fast_exp32``): the kernels' loop on blocks where that holds."""
+    ``fast_exp32``): the kernels' loop on blocks where that holds.
+
+    alpha None (alpha = 1): g * 2**k is exact (or, below the smallest normal number, off by
+    at most half a subnormal step, 0.71 of the result's after the factor 1 + e), so the
+    result is ``fma(g * 2**k, e, g * 2**k)``, rounded once: 2 operations instead of 5."""
     g = np.float32(g)
     s, e = fast_exp32(x)
-    hi, lo = fast_scaled(np.float32(alpha) * s, e)
-    neg = fma(g, hi, g * lo)
+    if alpha is None:
+        gs = g * s
+        neg = fma(gs, e, gs)
+    else:
+        hi, lo = fast_scaled(np.float32(alpha) * s, e)
+        neg = fma(g, hi, g * lo)
     return g if x > 0 else neg
 
 
@@ -854,7 +895,7 @@ def celu_grad_x(g, x, alpha):
     # lanes unclamped (exp(89) overflows the float32 result: a flag in the ufuncs), or load
     # an array alpha only in the x <= 0 lanes (zeros elsewhere) and divide by it.  x > 0 is
     # taken as 0, so a huge x does not overflow x / alpha in the discarded lanes either.
-    xn = 0.0 if x > 0 else np.float64(x)
+    xn = _nonpositive(np.float64(x))
     u, u_lo = _divide(xn, alpha)
     neg = scaled_exp(u, u_lo, np.float64(g), 1.0, is_single(x))
     return np.float64(g) if x > 0 else neg
@@ -915,6 +956,7 @@ def like(x, v):
 
 @overload(like)
 def _like_impl(x, v):
+    x = _element(x)
     f = np.float32 if isinstance(x, types.Float) and x.bitwidth == 32 else np.float64
     if isinstance(v, types.NoneType):
         one = f(1.0)
