@@ -345,7 +345,7 @@ def test_float32_gradient_from_x_fast_blocks(name, mode):
     x[5 * b] = -np.inf  # block 5
     x[6 * b + 9] = _math.FAST_GRAD_LO  # block 6: the bound itself is in range
     general_blocks = [1, 3, 5]
-    fast_fn, gen_fn = _elementwise(_math.FAST_GRAD[name]), _elementwise(getattr(_math, name))
+    fast_fn, gen_fn = _elementwise(_math.FAST_GRAD[name][0]), _elementwise(getattr(_math, name))
     bits = np.int32
     alphas = (1.0, 1.7, 2.0**-21, 2.0**21) + ((None,) if name == "elu_grad_x" else ())
     for alpha in alphas:
@@ -385,3 +385,36 @@ def test_float32_gradient_from_x_fast_blocks(name, mode):
         ref = g.astype(np.longdouble) * np.where(xl > 0, pos, np.longdouble(c) * np.exp(xl))
         ok = np.isfinite(x)
         assert ulp_error(want[ok], ref[ok], np.float32).max() <= 2.0
+
+
+@pytest.mark.parametrize("mode", ["inplace", "inplace_v", "out"])
+def test_celu_gradient_from_x_at_alpha_one_is_elus(mode, dtype):
+    """``celu_grad(g, x=x)`` (alpha = 1) runs the kernel compiled for ``alpha=None``, which
+    is ELU's gradient at alpha = 1 (``_math.UNIT_ALPHA``; float32 blocks in range run
+    ``elu_grad_x_fast``): ``elu_grad(g, x=x)``'s bits in every mode, blocks out of range and
+    NaN included.  At any other alpha the CELU kernel has no fast loop: the general
+    function's bits throughout."""
+    from elu_numba import _cpu, _math
+
+    rng = np.random.default_rng(5)
+    n = 8 * _cpu.BLOCK + 37
+    x = rng.uniform(-30.0, 3.0, n).astype(dtype)
+    x[3], x[600] = np.nan, -100.0  # a block with a NaN, one with an x below -60
+    g = (rng.uniform(-2, 2, n) * 2.0 ** rng.integers(-30, 10, n)).astype(dtype)
+    bits = np.int32 if dtype == np.float32 else np.int64
+    elus = en.elu_grad(g, x=x)
+    cases = [(None, elus), (dtype(1.7), _elementwise(_math.celu_grad_x)(g, x, dtype(1.7)))]
+    for alpha, want in cases:
+        for parallel in (False, True) if mode == "inplace" else (False,):
+            k = _cpu.loops("celu_grad_x", parallel, mode)
+            gs, xs = g.copy(), x.copy()
+            if mode == "out":
+                out = np.empty_like(gs)
+                k(gs, xs, out, alpha)
+            else:
+                k(gs, xs, alpha)
+                out = xs if mode == "inplace_v" else gs
+            np.testing.assert_array_equal(out.view(bits), want.view(bits))
+    np.testing.assert_array_equal(en.celu_grad(g, x=x).view(bits), elus.view(bits))
+    k = _cpu.loops("celu_grad_x", False, "out")
+    assert any(isinstance(sig[-1], numba.types.NoneType) for sig in k.signatures)

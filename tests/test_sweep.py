@@ -19,11 +19,13 @@ FNS = ["elu", "celu", "selu", "elu_grad_x", "celu_grad_x", "selu_grad_x"]
 
 
 @pytest.mark.parametrize(
-    "fn, alpha", [(fn, 1.7) for fn in FNS] + [("elu", 1.0), ("celu", 1.0)], ids=lambda v: str(v)
+    "fn, alpha",
+    [(fn, 1.7) for fn in FNS] + [("elu", 1.0), ("celu", 1.0), ("elu_grad_x", 1.0)],
+    ids=lambda v: str(v),
 )
 def test_strided_sweep(fn, alpha):
-    # every 4099th negative float32 bit pattern (~520k values); alpha != 1, and elu's and
-    # celu's alpha = 1, which run a kernel of their own (_math._expm1_unit)
+    # every 4099th negative float32 bit pattern (~520k values); alpha != 1, and the alpha = 1
+    # of elu, celu and elu_grad_x, which run a kernel of their own (_math.UNIT_ALPHA)
     worst, steps = ulp_sweep.sweep(fn, alpha, stride=4099, chunk=1 << 16)
     assert worst <= ulp_sweep.BOUND.get(fn, 2.0)
     assert steps <= (1 if fn in ("elu", "celu") else 2)

@@ -4,7 +4,8 @@
 
 ``elu-unit`` is ELU's kernel for alpha = 1 (what ``elu_numba.elu(x)`` runs),
 ``elu_grad_x-unit`` its gradient's (``elu_numba.elu_grad(g, x=x)``).  The gradients from x
-of ELU and SELU have two loops in float32 (``_math.FAST_GRAD``): ``elu_grad_x`` is the one
+of ELU, SELU and (at alpha = 1) CELU have two loops in float32 (``_math.FAST_GRAD``):
+``elu_grad_x`` is the one
 that blocks whose x are all >= ``_math.FAST_GRAD_LO`` run (nearly all data),
 ``elu_grad_x-general`` the other (float64 has only that one).
 
@@ -95,7 +96,7 @@ def _loop(name: str, parallel: bool, mode: str, dtype):
     one around the general function the other (``NAME-general``)."""
     base = name.removesuffix("-unit").removesuffix("-general")
     if base in _math.FAST_GRAD and np.dtype(dtype) == np.float32:
-        fn = getattr(_math, base) if name.endswith("-general") else _math.FAST_GRAD[base]
+        fn = getattr(_math, base) if name.endswith("-general") else _math.FAST_GRAD[base][0]
         return _cpu._binary(fn, parallel, mode)
     return _cpu.loops(base, parallel, mode)
 

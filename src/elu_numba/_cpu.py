@@ -200,14 +200,14 @@ def _all_at_least(a, lo):
 
 
 def _binary(fn, parallel, mode, ahead=AHEAD, fast=None):
-    """The gradient loops.  ``fast`` (``_math.FAST_GRAD``): a variant valid where every
-    input x of a block is >= ``_math.fast_grad_lo(alpha)`` (NaN where it never is); each
-    block checks its x first (in the cache by then) and runs the variant or ``fn``."""
+    """The gradient loops.  ``fast`` (an entry of ``_math.FAST_GRAD``): a variant and its
+    ``fast_lo(alpha, x)``, the variant being valid where every input x of a block is >=
+    ``fast_lo`` (NaN where it never is); each block checks its x first (in the cache by
+    then) and runs the variant or ``fn``."""
     rng = prange if parallel else range
-    fast_lo = _math.fast_grad_lo if fast is not None else _no_fast_lo
     # without a variant both branches call the same function: it compiles once, and LLVM
     # drops the branch that ``_no_fast_lo`` rules out
-    fast = fast if fast is not None else fn
+    fast, fast_lo = fast if fast is not None else (fn, _no_fast_lo)
     if mode == "inplace":
 
         @kernel(parallel)

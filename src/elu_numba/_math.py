@@ -756,16 +756,16 @@ def _divide(x, alpha):
 # compute in float32, everything else in float64.
 #
 # The functions that take ``alpha = None`` for alpha = 1: the kernels then run leaner code
-# (ELU, CELU: the expm1 ``_expm1_unit``, also within 1 ULP; ELU's gradient from x: one FMA
-# in the float32 loop, ``elu_grad_x_fast``); a value may be one step away from the general
-# kernel's at alpha = 1.0.  The njit kernels and the ufuncs ``elu``, ``celu`` (a scalar alpha
-# of 1) run it; the scalar functions, a ufunc's array alpha and the GPU kernels run the
-# general one.
+# (ELU, CELU: the expm1 ``_expm1_unit``, also within 1 ULP; the gradients from x of ELU and
+# CELU: ELU's, one FMA in the float32 loop, ``elu_grad_x_fast``); a value may be one step
+# away from the general kernel's at alpha = 1.0.  The njit kernels and the ufuncs ``elu``,
+# ``celu`` (a scalar alpha of 1) run it; the scalar functions, a ufunc's array alpha, the
+# other ufuncs and the GPU kernels run the general one.
 # They test ``alpha is None``: Numba prunes the branch that the argument's type rules out
 # before typing it, so a kernel compiles only the code it runs (the float32 ufunc loops with
 # their alpha = 1 path, first compile on the Zen 4 VM: ELU 16.7 s instead of 18.2, CELU
 # 40.7 s instead of 42.7, against 13-14 and 30-32 s without that path).
-UNIT_ALPHA = ("elu", "celu", "elu_grad_x")
+UNIT_ALPHA = ("elu", "celu", "elu_grad_x", "celu_grad_x")
 
 
 @jitable
@@ -876,8 +876,31 @@ def selu_grad_x_fast(g, x, alpha):
     return fma(sc, g, sc_lo * g) if x > 0 else neg
 
 
-# The gradients whose float32 kernels have a float32-only loop for blocks in the common range.
-FAST_GRAD = {"elu_grad_x": elu_grad_x_fast, "selu_grad_x": selu_grad_x_fast}
+@jitable
+def celu_grad_x_fast(g, x, alpha):
+    """``celu_grad_x``'s loop for blocks in range at alpha = 1 (None), where CELU's gradient
+    is ELU's: ``elu_grad_x_fast``.  No other alpha has one (``fast_grad_lo_unit``); for
+    those this compiles to the general function and never runs."""
+    if alpha is None:
+        return elu_grad_x_fast(g, x, alpha)
+    return celu_grad_x(g, x, alpha)
+
+
+@jitable
+def fast_grad_lo_unit(alpha, x):
+    """``fast_grad_lo`` for a gradient whose fast loop holds at alpha = 1 (None) only."""
+    if alpha is None:
+        return fast_grad_lo(alpha, x)
+    return like(x, np.nan)
+
+
+# The gradients whose float32 kernels have a float32-only loop for blocks in the common range,
+# with the function that gives the least x of that range for an alpha (NaN: none).
+FAST_GRAD = {
+    "elu_grad_x": (elu_grad_x_fast, fast_grad_lo),
+    "selu_grad_x": (selu_grad_x_fast, fast_grad_lo),
+    "celu_grad_x": (celu_grad_x_fast, fast_grad_lo_unit),
+}
 
 
 @jitable
@@ -889,7 +912,9 @@ def selu_grad_x(g, x, alpha):
 
 @jitable
 def celu_grad_x(g, x, alpha):
-    """dL/dx = g if x > 0 else g * exp(x / alpha)."""
+    """dL/dx = g if x > 0 else g * exp(x / alpha) (alpha None: 1, ELU's, see UNIT_ALPHA)."""
+    if alpha is None:
+        return elu_grad_x(g, x, alpha)
     # Both sides computed, then a select.  Behind a branch, LLVM would drop the clamps that
     # the x <= 0 side makes redundant, and the vectorized loop would compute the discarded
     # lanes unclamped (exp(89) overflows the float32 result: a flag in the ufuncs), or load
