@@ -212,7 +212,8 @@ ASM = """
     # in-place loops must store whole vectors: a masked store (AVX2 vmaskmov, AVX-512 {%k})
     # of the lanes that change is 42 micro-ops on Zen 3 and doubled the loop's time
     # (elu with alpha None: the kernel that elu_numba.elu(x) runs, alpha = 1)
-    for name in ("elu", "selu", "celu", "relu", "elu_grad_x", "elu_grad_y", "elu-unit"):
+    for name in ("elu", "selu", "celu", "relu", "elu_grad_x", "elu_grad_y", "elu-unit",
+                 "elu_grad_x-unit"):  # fmt: skip
         for dt in ("float32", "float64"):
             k = _cpu.loops(name.removesuffix("-unit"), False, "inplace")
             a = np.linspace(-3, 3, 64).astype(dt)

@@ -326,9 +326,11 @@ def test_float32_gradient_from_x_fast_blocks(name, mode):
     a -inf gives the general function's bits everywhere in it, a block in range the fast
     function's bits (which differ from the general ones somewhere here: results near the
     smallest normal, where g * lo is rounded to the subnormal grid), each within 2 ULP;
-    serial and parallel agree.  Out-of-range alphas take the general loop throughout.
+    serial and parallel agree.  Out-of-range alphas take the general loop throughout, and so
+    does a block with an infinite g.  x = +0.0 takes the exponential branch in both loops.
     ``elu_grad(g, x=x)`` (alpha = 1) runs the loop compiled for ``alpha=None``
-    (``_math.UNIT_ALPHA``), whose fast blocks are one FMA: the same checks hold for it.
+    (``_math.UNIT_ALPHA``), whose fast blocks are a multiply and an FMA: the same checks hold
+    for it.
     float64 has no fast loop: every block gives the general function's bits."""
     from elu_numba import _cpu, _math
 
@@ -344,7 +346,9 @@ def test_float32_gradient_from_x_fast_blocks(name, mode):
     x[3 * b + 200] = np.nan  # block 3
     x[5 * b] = -np.inf  # block 5
     x[6 * b + 9] = _math.FAST_GRAD_LO  # block 6: the bound itself is in range
-    general_blocks = [1, 3, 5]
+    x[0 * b + 10], x[0 * b + 11] = 0.0, -0.0  # block 0: the branch at 0 is exp's, g * alpha
+    g[7 * b + 3], g[7 * b + 4] = np.inf, -np.inf  # block 7: an infinite g (inf - inf in fast)
+    general_blocks = [1, 3, 5, 7]
     fast_fn, gen_fn = _elementwise(_math.FAST_GRAD[name][0]), _elementwise(getattr(_math, name))
     bits = np.int32
     alphas = (1.0, 1.7, 2.0**-21, 2.0**21) + ((None,) if name == "elu_grad_x" else ())
@@ -368,11 +372,12 @@ def test_float32_gradient_from_x_fast_blocks(name, mode):
                 k(gs, xs, a)
                 out = xs if mode == "inplace_v" else gs
             np.testing.assert_array_equal(out.view(bits), want.view(bits))
-            if alpha is not None and mode == "out":  # float64: the general bits throughout
+            if mode == "out":  # float64: the general bits throughout (alpha None: at 1.0)
                 x64, g64 = x.astype(np.float64), g.astype(np.float64)
                 out64 = np.empty_like(x64)
-                k(g64, x64, out64, np.float64(alpha))
-                want64 = _elementwise(getattr(_math, name))(g64, x64, np.float64(alpha))
+                k(g64, x64, out64, None if alpha is None else np.float64(alpha))
+                a64 = np.float64(1.0 if alpha is None else alpha)
+                want64 = _elementwise(getattr(_math, name))(g64, x64, a64)
                 np.testing.assert_array_equal(out64.view(np.int64), want64.view(np.int64))
         if alpha is None:  # the public function's kernel for alpha = 1
             got = en.elu_grad(g, x=x)
@@ -385,6 +390,7 @@ def test_float32_gradient_from_x_fast_blocks(name, mode):
         ref = g.astype(np.longdouble) * np.where(xl > 0, pos, np.longdouble(c) * np.exp(xl))
         ok = np.isfinite(x)
         assert ulp_error(want[ok], ref[ok], np.float32).max() <= 2.0
+        assert np.isinf(want[7 * b + 3 : 7 * b + 5]).all()
 
 
 @pytest.mark.parametrize("mode", ["inplace", "inplace_v", "out"])

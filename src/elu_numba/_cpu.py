@@ -189,13 +189,16 @@ def _no_fast_lo(alpha, x):
 
 
 @register_jitable(fastmath=set(FASTMATH))
-def _all_at_least(a, lo):
-    """True when every one of the BLOCK values of ``a`` is >= lo (False for NaN, and at once
-    for lo = NaN: LLVM then drops the loop and the branch it guards)."""
+def _fast_block(g, v, lo):
+    """True when every one of the BLOCK values of ``v`` is >= lo and every one of ``g`` is
+    finite (False for NaN, and at once for lo = NaN: LLVM then drops the loop and the branch
+    it guards).  An infinite g takes the general loop: the fast one's ``fma(g s, e, g s)``
+    would be inf - inf there, NaN where the result is +-inf."""
     ok = lo == lo
     if ok:
+        big = _math.like(lo, np.inf)
         for j in range(BLOCK):
-            ok &= a[j] >= lo
+            ok &= (v[j] >= lo) & (abs(g[j]) < big)
     return ok
 
 
@@ -219,7 +222,7 @@ def _binary(fn, parallel, mode, ahead=AHEAD, fast=None):
                 gb, vb = g[b * BLOCK : (b + 1) * BLOCK], v[b * BLOCK : (b + 1) * BLOCK]
                 _fetch_w(g, b * BLOCK, ahead)
                 _fetch_r(v, b * BLOCK, ahead)
-                if _all_at_least(vb, lo):
+                if _fast_block(gb, vb, lo):
                     for j in range(BLOCK):
                         gb[j] = _frozen(fast(gb[j], vb[j], alpha))
                 else:
@@ -239,7 +242,7 @@ def _binary(fn, parallel, mode, ahead=AHEAD, fast=None):
                 gb, vb = g[b * BLOCK : (b + 1) * BLOCK], v[b * BLOCK : (b + 1) * BLOCK]
                 _fetch_r(g, b * BLOCK, ahead)
                 _fetch_w(v, b * BLOCK, ahead)
-                if _all_at_least(vb, lo):
+                if _fast_block(gb, vb, lo):
                     for j in range(BLOCK):
                         vb[j] = _frozen(fast(gb[j], vb[j], alpha))
                 else:
@@ -261,7 +264,7 @@ def _binary(fn, parallel, mode, ahead=AHEAD, fast=None):
                 _fetch_r(g, b * BLOCK, ahead)
                 _fetch_r(v, b * BLOCK, ahead)
                 _fetch_w(out, b * BLOCK, ahead)
-                if _all_at_least(vb, lo):
+                if _fast_block(gb, vb, lo):
                     for j in range(BLOCK):
                         ob[j] = fast(gb[j], vb[j], alpha)
                 else:

@@ -639,6 +639,7 @@ def scaled_exp32(x, g, alpha):
 # has now: the njit functions, the ufuncs and the scalar functions give the same bits.
 FAST_GRAD_LO = -60.0
 _FAST_GRAD_LO_BITS = np.int32(np.float32(FAST_GRAD_LO).view(np.int32))
+_SIGN32 = np.int32(-(2**31))  # the float32 sign bit as an int32
 _FAST_ALPHA_MIN, _FAST_ALPHA_MAX = 2.0**-20, 2.0**20
 
 
@@ -661,8 +662,11 @@ def fast_exp32(x):
     of ``scaled_exp32``.  x > 0 gives meaningless finite values (callers select there)."""
     K = _F32
     x = np.float32(x)  # (float64 kernels compile this but never run it)
-    xb = to_bits(x)
-    z = from_bits(xb if xb < _FAST_GRAD_LO_BITS else _FAST_GRAD_LO_BITS, x)  # x > 0: lo
+    # the sign bit set first: +0.0 becomes -0.0 (exp(x) = 1: the gradient's branch at 0 is
+    # the exponential one; without it +0.0 was clamped to FAST_GRAD_LO like x > 0), x > 0
+    # becomes -x (discarded by the callers), NaN a negative NaN, clamped to FAST_GRAD_LO
+    xb = to_bits(x) | _SIGN32
+    z = from_bits(xb if xb < _FAST_GRAD_LO_BITS else _FAST_GRAD_LO_BITS, x)
     t = fma(z, K[1], K[2])
     k = t - K[2]
     r = fma(k, -K[4], fma(k, -K[3], z))
@@ -761,14 +765,15 @@ def _divide(x, alpha):
 #
 # The functions that take ``alpha = None`` for alpha = 1: the kernels then run leaner code
 # (ELU, CELU: the expm1 ``_expm1_unit``, also within 1 ULP; the gradients from x of ELU and
-# CELU: ELU's, one FMA in the float32 loop, ``elu_grad_x_fast``); a value may be one step
-# away from the general kernel's at alpha = 1.0.  The njit kernels and the ufuncs ``elu``,
-# ``celu`` (a scalar alpha of 1) run it; the scalar functions, a ufunc's array alpha, the
-# other ufuncs and the GPU kernels run the general one.
+# CELU: ELU's, a multiply and an FMA in the float32 loop, ``elu_grad_x_fast``); a value may
+# be one step away from the general kernel's at alpha = 1.0.  The njit kernels and the
+# ufuncs ``elu``, ``celu`` (a scalar alpha of 1) run it; the scalar functions, a ufunc's
+# array alpha, the other ufuncs and the GPU kernels run the general one.
 # They test ``alpha is None``: Numba prunes the branch that the argument's type rules out
-# before typing it, so a kernel compiles only the code it runs (the float32 ufunc loops with
-# their alpha = 1 path, first compile on the Zen 4 VM: ELU 16.7 s instead of 18.2, CELU
-# 40.7 s instead of 42.7, against 13-14 and 30-32 s without that path).
+# before typing it, so a kernel compiles only the code it runs (measured 2026-12-04, when
+# the helpers were still inlined in Numba's IR: the float32 ufunc loops with their alpha = 1
+# path, first compile on the Zen 4 VM, ELU 16.7 s instead of 18.2, CELU 40.7 s instead of
+# 42.7, against 13-14 and 30-32 s without that path).
 UNIT_ALPHA = ("elu", "celu", "elu_grad_x", "celu_grad_x")
 
 

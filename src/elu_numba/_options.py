@@ -3,7 +3,9 @@
 * ``FASTMATH`` is empty: strict IEEE semantics.  Where a fused multiply-add helps, the math
   says so with an explicit ``fma`` (``elu_numba._math.fma``), so every entry point -- the
   njit loops (vectorized or not), the ufuncs, the scalar functions -- gives bit-identical
-  results.  Letting LLVM ``contract`` freely made vector and scalar code differ by 1 ULP;
+  results for the same code (the kernels for alpha = 1 and the float32 gradient loops of
+  blocks in range run other code, within a step: ``_math.UNIT_ALPHA``, ``FAST_GRAD``).
+  Letting LLVM ``contract`` freely made vector and scalar code differ by 1 ULP;
   ``fastmath=True`` would also assume no NaN/inf and break NaN propagation.
 * ``cache=True`` everywhere: the second process loads machine code from ``__pycache__``.
 * Nothing is compiled at import: dispatchers compile per dtype on first call.
@@ -79,9 +81,9 @@ def jitable(fn):
     Compiled as a function of its own per signature and inlined by LLVM, not in Numba's IR
     (``inline="always"``): IR inlining re-ran Numba's passes on every call site of every
     helper, and with the math's helpers nested several deep one gradient kernel took 15-25 s
-    to compile (the test suite's cold run on one Python: 20 min).  LLVM inlines every one of
-    them into the kernels' loops all the same: ``tools/loop_ops.py`` counts the same packed
-    instructions, or fewer (2026-12-05)."""
+    to compile (the kernel and API tests' cold run on one Python in CI: 20 min).  LLVM
+    inlines every one of them into the kernels' loops all the same: ``tools/loop_ops.py``
+    counts the same packed instructions, or fewer (2026-12-05)."""
     return register_jitable(fastmath=set(FASTMATH))(fn)
 
 
