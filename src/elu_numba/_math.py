@@ -639,7 +639,6 @@ def scaled_exp32(x, g, alpha):
 # has now: the njit functions, the ufuncs and the scalar functions give the same bits.
 FAST_GRAD_LO = -60.0
 _FAST_GRAD_LO_BITS = np.int32(np.float32(FAST_GRAD_LO).view(np.int32))
-_SIGN32 = np.int32(-(2**31))  # the float32 sign bit as an int32
 _FAST_ALPHA_MIN, _FAST_ALPHA_MAX = 2.0**-20, 2.0**20
 
 
@@ -665,7 +664,7 @@ def fast_exp32(x):
     # the sign bit set first: +0.0 becomes -0.0 (exp(x) = 1: the gradient's branch at 0 is
     # the exponential one; without it +0.0 was clamped to FAST_GRAD_LO like x > 0), x > 0
     # becomes -x (discarded by the callers), NaN a negative NaN, clamped to FAST_GRAD_LO
-    xb = to_bits(x) | _SIGN32
+    xb = to_bits(-abs(x))
     z = from_bits(xb if xb < _FAST_GRAD_LO_BITS else _FAST_GRAD_LO_BITS, x)
     t = fma(z, K[1], K[2])
     k = t - K[2]
