@@ -317,6 +317,17 @@ def _elementwise(fn):
     return run
 
 
+def _run_gradient(k, mode, g, x, alpha):
+    """A gradient kernel of ``_cpu.loops`` in ``mode`` on copies of g and x: its result."""
+    gs, xs = g.copy(), x.copy()
+    if mode == "out":
+        out = np.empty_like(gs)
+        k(gs, xs, out, alpha)
+        return out
+    k(gs, xs, alpha)
+    return xs if mode == "inplace_v" else gs
+
+
 @pytest.mark.parametrize("name", ["elu_grad_x", "selu_grad_x"])
 @pytest.mark.parametrize("mode", ["inplace", "inplace_v", "out"])
 def test_float32_gradient_from_x_fast_blocks(name, mode):
@@ -364,20 +375,12 @@ def test_float32_gradient_from_x_fast_blocks(name, mode):
             assert np.any(want.view(bits) != gen.view(bits))  # the test tells them apart
         for parallel in (False, True) if mode == "inplace" else (False,):
             k = _cpu.loops(name, parallel, mode)
-            gs, xs = g.copy(), x.copy()
-            if mode == "out":
-                out = np.empty_like(gs)
-                k(gs, xs, out, a)
-            else:
-                k(gs, xs, a)
-                out = xs if mode == "inplace_v" else gs
+            out = _run_gradient(k, mode, g, x, a)
             np.testing.assert_array_equal(out.view(bits), want.view(bits))
             if mode == "out":  # float64: the general bits throughout (alpha None: at 1.0)
                 x64, g64 = x.astype(np.float64), g.astype(np.float64)
-                out64 = np.empty_like(x64)
-                k(g64, x64, out64, None if alpha is None else np.float64(alpha))
-                a64 = np.float64(1.0 if alpha is None else alpha)
-                want64 = _elementwise(getattr(_math, name))(g64, x64, a64)
+                out64 = _run_gradient(k, mode, g64, x64, None if a is None else np.float64(alpha))
+                want64 = gen_fn(g64, x64, np.float64(1.0 if alpha is None else alpha))
                 np.testing.assert_array_equal(out64.view(np.int64), want64.view(np.int64))
         if alpha is None:  # the public function's kernel for alpha = 1
             got = en.elu_grad(g, x=x)
@@ -412,14 +415,7 @@ def test_celu_gradient_from_x_at_alpha_one_is_elus(mode, dtype):
     cases = [(None, elus), (dtype(1.7), _elementwise(_math.celu_grad_x)(g, x, dtype(1.7)))]
     for alpha, want in cases:
         for parallel in (False, True) if mode == "inplace" else (False,):
-            k = _cpu.loops("celu_grad_x", parallel, mode)
-            gs, xs = g.copy(), x.copy()
-            if mode == "out":
-                out = np.empty_like(gs)
-                k(gs, xs, out, alpha)
-            else:
-                k(gs, xs, alpha)
-                out = xs if mode == "inplace_v" else gs
+            out = _run_gradient(_cpu.loops("celu_grad_x", parallel, mode), mode, g, x, alpha)
             np.testing.assert_array_equal(out.view(bits), want.view(bits))
     np.testing.assert_array_equal(en.celu_grad(g, x=x).view(bits), elus.view(bits))
     k = _cpu.loops("celu_grad_x", False, "out")

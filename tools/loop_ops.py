@@ -5,9 +5,8 @@
 ``elu-unit`` is ELU's kernel for alpha = 1 (what ``elu_numba.elu(x)`` runs),
 ``elu_grad_x-unit`` its gradient's (``elu_numba.elu_grad(g, x=x)``).  The gradients from x
 of ELU, SELU and (at alpha = 1) CELU have two loops in float32 (``_math.FAST_GRAD``):
-``elu_grad_x`` is the one
-that blocks whose x are all >= ``_math.FAST_GRAD_LO`` run (nearly all data),
-``elu_grad_x-general`` the other (float64 has only that one).
+``elu_grad_x`` is the one that blocks whose x are all >= ``_math.FAST_GRAD_LO`` run (nearly
+all data), ``elu_grad_x-general`` the other (float64 has only that one).
 
 Compiles each in-place kernel (float32 and float64), finds its vectorized loop in the
 assembly (the innermost loop with the most packed-vector instructions, which may span
