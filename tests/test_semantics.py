@@ -9,7 +9,7 @@ import pytest
 import elu_numba as en
 from elu_numba import SELU_ALPHA, SELU_SCALE
 
-from .conftest import ACTS, ulp_error
+from .conftest import ACTS, edge_values, ulp_error
 
 
 def test_selu_constants():
@@ -420,3 +420,80 @@ def test_celu_gradient_from_x_at_alpha_one_is_elus(mode, dtype):
     np.testing.assert_array_equal(en.celu_grad(g, x=x).view(bits), elus.view(bits))
     k = _cpu.loops("celu_grad_x", False, "out")
     assert any(isinstance(sig[-1], numba.types.NoneType) for sig in k.signatures)
+
+
+def _run_entry(entry, act, which, alpha, g, v):
+    """One entry point on copies of g and v: ``which`` is "fwd" (v is x), "x" or "y";
+    ``entry`` is "out", "inplace" (into x, or into grad), "inplace_v" (into x or y) or
+    "ufunc" (the ``elu_numba.ufuncs`` function, out of place)."""
+    from elu_numba import ufuncs
+
+    gs, vs = g.copy(), v.copy()
+    kw = {"alpha": alpha} if act.has_alpha else {}
+    if entry == "ufunc":
+        u = getattr(ufuncs, act.name if which == "fwd" else f"{act.name}_grad_{which}")
+        args = (vs,) if which == "fwd" else (gs, vs)
+        return u(*args, *((v.dtype.type(alpha),) if act.has_alpha else ()))
+    if which == "fwd":
+        out = {"out": None, "inplace": vs}[entry]
+        return act.forward(vs, **kw, out=out)
+    out = {"out": None, "inplace": gs, "inplace_v": vs}[entry]
+    return act.grad(gs, **{which: vs}, **kw, out=out)
+
+
+@pytest.mark.parametrize("entry", ["out", "inplace", "inplace_v", "ufunc"])
+def test_special_values_inside_full_blocks(act, dtype, entry):
+    """The kernels run blocks of ``_cpu.BLOCK`` elements (float32 gradients from x have a
+    fast loop for blocks in range) and then a remainder; the ufuncs run vectorized loops.
+    Each edge value of x (and each special grad: NaN, +-inf, +-0, huge, subnormal) sits
+    alone in a full block of ordinary values, at a different offset, serial and parallel:
+    its result, and every other one, has the bits the same entry point gives on pieces
+    shorter than a block (the remainder loop of the same entry point), except that float32
+    gradients from x in the njit API's blocks in range may be one step from them (the fast
+    loop: then NaN, +-inf and the sign must be the same; a result below the smallest
+    subnormal may round to 0 where the general loop gives that subnormal)."""
+    from elu_numba import _cpu
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        xs = np.concatenate([edge_values(dtype), [-np.inf, np.nan, np.inf, -0.0, 0.0]])
+    xs = xs.astype(dtype)
+    f = np.finfo(dtype)
+    gs = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, f.max, -f.max, f.tiny,
+                   f.smallest_subnormal, 1e-30], dtype)  # fmt: skip
+    b = _cpu.BLOCK
+    rng = np.random.default_rng(23)
+    bits = np.int32 if dtype == np.float32 else np.int64
+    for n_blocks in (96, 192):  # the serial loop, then the parallel one
+        n = n_blocks * b + 11
+        assert (n >= _cpu.PARALLEL_THRESHOLD) == (n_blocks > 96)
+        x = rng.uniform(-3.0, 3.0, n).astype(dtype)
+        g = rng.uniform(-2.0, 2.0, n).astype(dtype)
+        for i, v in enumerate(xs):  # block i + 1, offset 37 * i
+            x[(i + 1) * b + (37 * i) % b] = v
+        for i, v in enumerate(gs):  # in the blocks after
+            g[(i + xs.size + 2) * b + (53 * i + 5) % b] = v
+        for alpha in act.alphas[:2]:
+            for which in ("fwd", "x", "y"):
+                if which == "fwd" and entry == "inplace_v":
+                    continue
+                v = x if which != "y" else act.call(x, alpha)
+                ref = "ufunc" if entry == "ufunc" else "out"
+                # ufuncs flag NaN input (documented) and SELU of the largest x overflows
+                with np.errstate(invalid="ignore", over="ignore"):
+                    got = _run_entry(entry, act, which, alpha, g, v)
+                    parts = [
+                        _run_entry(ref, act, which, alpha, g[k : k + b - 1], v[k : k + b - 1])
+                        for k in range(0, n, b - 1)
+                    ]
+                want = np.concatenate(parts)
+                assert got.dtype == dtype
+                fast = dtype == np.float32 and which == "x" and entry != "ufunc"
+                if not fast:
+                    np.testing.assert_array_equal(got.view(bits), want.view(bits))
+                    continue
+                np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+                ok = ~np.isnan(want)
+                np.testing.assert_array_equal(np.signbit(got[ok]), np.signbit(want[ok]))
+                np.testing.assert_array_equal(np.isinf(got[ok]), np.isinf(want[ok]))
+                steps = np.abs(got[ok].view(bits).astype(np.int64) - want[ok].view(bits))
+                assert steps.max() <= 1, (act.name, alpha, steps.max())
