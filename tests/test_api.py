@@ -303,6 +303,41 @@ def test_ufunc_loops_agree_with_the_functions(name, dtype, layout, alpha_as, siz
     np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
 
 
+@pytest.mark.parametrize("name", ["elu", "celu", "selu"])
+@pytest.mark.parametrize("target", ["out", "into grad", "into x"])
+@pytest.mark.parametrize("size", ["serial", "parallel"])
+def test_gradient_ufuncs_run_the_kernels_blocks(name, dtype, target, size):
+    """On contiguous arrays with a broadcast alpha, the gradient ufuncs from x run the
+    kernels' blocks: float32 blocks whose x are all in range take the fast loop, and alpha
+    = 1 runs the kernel for alpha = None (ELU and CELU: ``_math.UNIT_ALPHA``), so they give
+    ``elu_numba.<name>_grad``'s bits into any target; a strided call runs the general loop,
+    one step from those in places (float32: the check tells the loops apart)."""
+    from elu_numba import ufuncs
+
+    u, f = getattr(ufuncs, f"{name}_grad_x"), getattr(en, f"{name}_grad")
+    n = 8 * _cpu.BLOCK + 37 if size == "serial" else 2 * _cpu.PARALLEL_THRESHOLD + 37
+    rng = np.random.default_rng(2)
+    x = rng.uniform(-30.0, 3.0, n).astype(dtype)
+    x[3], x[5 * _cpu.BLOCK + 7] = np.nan, -100.0  # two blocks that take the general loop
+    # grads down to 2^-140: results near the smallest normal, where the loops differ
+    g = (rng.uniform(-2.0, 2.0, n) * 2.0 ** rng.integers(-140, 20, n)).astype(dtype)
+    bits = np.int32 if dtype == np.float32 else np.int64
+    for alpha in (1.0, 1.7) if name != "selu" else (1.0,):
+        kw, a = ({}, ()) if name == "selu" else ({"alpha": alpha}, (dtype(alpha),))
+        want = f(g, x=x, **kw)
+        gs, xs = g.copy(), x.copy()
+        out = {"out": None, "into grad": gs, "into x": xs}[target]
+        with np.errstate(invalid="ignore"):  # NaN in a vector compare (see elu_numba.ufuncs)
+            got = u(gs, xs, *a, out=out)
+            general = u(np.repeat(g, 2)[::2], np.repeat(x, 2)[::2], *a)
+        assert out is None or got is out
+        np.testing.assert_array_equal(got.view(bits), want.view(bits))
+        steps = np.abs(general.view(bits).astype(np.int64) - want.view(bits))
+        assert steps.max() <= 1
+        if dtype == np.float32 and (name, alpha) != ("celu", 1.7):  # CELU's fast loop: at 1
+            assert steps.max() == 1
+
+
 @pytest.mark.parametrize("name", ["elu", "celu"])
 @pytest.mark.parametrize("layout", ["contiguous", "in place", "strided"])
 @pytest.mark.parametrize("size", ["serial", "parallel"])

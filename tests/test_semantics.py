@@ -445,13 +445,14 @@ def _run_entry(entry, act, which, alpha, g, v):
 def test_special_values_inside_full_blocks(act, dtype, entry):
     """The kernels run blocks of ``_cpu.BLOCK`` elements (float32 gradients from x have a
     fast loop for blocks in range) and then a remainder; the ufuncs run vectorized loops.
-    Each edge value of x (and each special grad: NaN, +-inf, +-0, huge, subnormal) sits
-    alone in a full block of ordinary values, at a different offset, serial and parallel:
+    Each edge value of x (and each special grad: NaN, +-inf, +-0, huge, subnormal; and a
+    whole block of -0.0 grads) sits alone in a full block of ordinary values, at a
+    different offset, serial and parallel:
     its result, and every other one, has the bits the same entry point gives on pieces
     shorter than a block (the remainder loop of the same entry point), except that float32
-    gradients from x in the njit API's blocks in range may be one step from them (the fast
-    loop: then NaN, +-inf and the sign must be the same; a result below the smallest
-    subnormal may round to 0 where the general loop gives that subnormal)."""
+    gradients from x in blocks in range may be one step from them (the fast loop: then NaN,
+    +-inf and the sign must be the same; a result below the smallest subnormal may round to
+    0 where the general loop gives that subnormal)."""
     from elu_numba import _cpu
 
     with np.errstate(over="ignore", invalid="ignore"):
@@ -472,6 +473,8 @@ def test_special_values_inside_full_blocks(act, dtype, entry):
             x[(i + 1) * b + (37 * i) % b] = v
         for i, v in enumerate(gs):  # in the blocks after
             g[(i + xs.size + 2) * b + (53 * i + 5) % b] = v
+        k = xs.size + gs.size + 3  # and a block of -0.0 grads (the fast loops' FMA: +0.0)
+        g[k * b : (k + 1) * b] = -0.0
         for alpha in act.alphas[:2]:
             for which in ("fwd", "x", "y"):
                 if which == "fwd" and entry == "inplace_v":
@@ -487,7 +490,7 @@ def test_special_values_inside_full_blocks(act, dtype, entry):
                     ]
                 want = np.concatenate(parts)
                 assert got.dtype == dtype
-                fast = dtype == np.float32 and which == "x" and entry != "ufunc"
+                fast = dtype == np.float32 and which == "x"
                 if not fast:
                     np.testing.assert_array_equal(got.view(bits), want.view(bits))
                     continue

@@ -19,8 +19,10 @@ ran its scalar loop, 20x slower.  Here the common layouts get vectorized loops: 
 operand contiguous, or all but the last input contiguous and the last (alpha) broadcast;
 each with an in-place variant (out is the first input: LLVM's overlap check would otherwise
 send it down its scalar fallback); ``elu`` and ``celu`` with alpha broadcast and equal to 1
-run their alpha = 1 kernel instead, as the njit API does.  Any other layout runs a strided
-scalar loop.  NumPy calls
+run their alpha = 1 kernel instead, as the njit API does, and so do ``elu_grad_x`` and
+``celu_grad_x``.  The gradients' contiguous loops run the kernels' blocks
+(``_ufunc_grad_loop``: the fast float32 loop included), so they give the kernels' bits.
+Any other layout runs a strided scalar loop.  NumPy calls
 one entry loop per arity (``dispatch_loop``) with the dtype's loop as its ``data``: below
 PARALLEL_THRESHOLD elements it calls that loop once, from it the loop runs on chunks of
 UFUNC_CHUNK elements in a prange, so the ufuncs use every core like the njit kernels.
@@ -146,6 +148,19 @@ def _wide_vectors(typingctx):
     return types.void(), codegen
 
 
+@intrinsic
+def _inline_here(typingctx):
+    """Mark the function this is compiled into ``alwaysinline`` for LLVM: a block helper
+    called from a loop, which LLVM's cost model would otherwise leave a call (12-22% slower
+    loops).  No instruction; Numba's IR is not inlined (that was what made compiles slow)."""
+
+    def codegen(context, builder, signature, args):
+        builder.function.attributes.add("alwaysinline")
+        return context.get_dummy_value()
+
+    return types.void(), codegen
+
+
 def _unary(fn, parallel, mode, ahead=AHEAD):
     # Closure cells are part of Numba's on-disk cache key: ``rng`` keeps the serial and the
     # parallel loop (which share their source lines) apart, ``ahead`` loops with different
@@ -200,6 +215,45 @@ def _fast_block(g, v, lo):
         for j in range(BLOCK):
             ok &= (v[j] >= lo) & (abs(g[j]) < big)
     return ok
+
+
+# One block of a gradient ufunc's loop, into g, into v or into a separate output: ``fast``
+# where the block is in range (``_fast_block``), else ``fn`` -- the blocks of the kernels
+# (``_binary``), which write them out instead: with these helpers, inlined, LLVM unrolled
+# the float64 kernels differently and they took 3-20% longer in L1 (``tools/loop_ops.py
+# --time``, 2026-12-05).  Each target has its own helper, so LLVM sees the store go where
+# the load came from (no runtime overlap check); in-place stores are whole vectors.
+@register_jitable(fastmath=set(FASTMATH))
+def _block_into_g(fn, fast, gb, vb, alpha, lo):
+    _inline_here()
+    if _fast_block(gb, vb, lo):
+        for j in range(BLOCK):
+            gb[j] = _frozen(fast(gb[j], vb[j], alpha))
+    else:
+        for j in range(BLOCK):
+            gb[j] = _frozen(fn(gb[j], vb[j], alpha))
+
+
+@register_jitable(fastmath=set(FASTMATH))
+def _block_into_v(fn, fast, gb, vb, alpha, lo):
+    _inline_here()
+    if _fast_block(gb, vb, lo):
+        for j in range(BLOCK):
+            vb[j] = _frozen(fast(gb[j], vb[j], alpha))
+    else:
+        for j in range(BLOCK):
+            vb[j] = _frozen(fn(gb[j], vb[j], alpha))
+
+
+@register_jitable(fastmath=set(FASTMATH))
+def _block_out(fn, fast, gb, vb, ob, alpha, lo):
+    _inline_here()
+    if _fast_block(gb, vb, lo):
+        for j in range(BLOCK):
+            ob[j] = fast(gb[j], vb[j], alpha)
+    else:
+        for j in range(BLOCK):
+            ob[j] = fn(gb[j], vb[j], alpha)
 
 
 def _binary(fn, parallel, mode, ahead=AHEAD, fast=None):
@@ -451,58 +505,70 @@ def _ufunc_loop2(fn, dtype, unit=False):
     return loop
 
 
-def _ufunc_loop3(fn, dtype):
+@register_jitable(fastmath=set(FASTMATH))
+def _grad_contiguous(fn, fast, fast_lo, g, v, o, alpha, into_g, into_v):
+    """A gradient ufunc's contiguous loop with one alpha: the blocks of the kernels
+    (``_binary``), into g, into v or into o."""
+    _inline_here()
+    lo = fast_lo(alpha, v)
+    nb = g.size // BLOCK
+    for b in range(nb):
+        _wide_vectors()
+        s = slice(b * BLOCK, (b + 1) * BLOCK)
+        _fetch_r(g, b * BLOCK, AHEAD)
+        _fetch_r(v, b * BLOCK, AHEAD)
+        _fetch_w(o, b * BLOCK, AHEAD)
+        if into_g:
+            _block_into_g(fn, fast, g[s], v[s], alpha, lo)
+        elif into_v:
+            _block_into_v(fn, fast, g[s], v[s], alpha, lo)
+        else:
+            _block_out(fn, fast, g[s], v[s], o[s], alpha, lo)
+    for i in range(nb * BLOCK, g.size):
+        o[i] = _frozen(fn(g[i], v[i], alpha))
+
+
+def _ufunc_grad_loop(name, nin, dtype, unit=False):
+    """The inner loop of the gradient ufunc ``name``: operands g, v (x or y), alpha (``nin``
+    3; with ``nin`` 2 the function ignores alpha) and the output.  Contiguous g, v and
+    output with a broadcast alpha run the gradient kernels' blocks: float32 blocks in range
+    take the fast loop (``_math.FAST_GRAD``) and, with ``unit``, an alpha of 1 runs the
+    function for alpha = None (``_math.UNIT_ALPHA``), so the results have the njit API's
+    bits.  An array of alphas runs a plain loop, any other layout a strided one."""
     size = np.dtype(dtype).itemsize
+    dtype = np.dtype(dtype).type
+    fn = getattr(_math, name)
+    fast, fast_lo = _math.FAST_GRAD.get(name, (fn, _no_fast_lo))
 
     @ufunc_loop_cfunc
     def loop(args, dims, steps, data):
         n = dims[0]
-        pg, pv, pa, po = args[0], args[1], args[2], args[3]
-        sg, sv, sa, so = steps[0], steps[1], steps[2], steps[3]
+        pg, pv, pa, po = args[0], args[1], args[2], args[nin]
+        sg, sv, so = steps[0], steps[1], steps[nin]
+        sa = steps[2] if nin == 3 else 0
         if sg == size and sv == size and so == size and sa == 0:
-            g = carray(pg, n, dtype)
-            v = carray(pv, n, dtype)
-            a = carray(pa, 1, dtype)[0]
-            nb = n // BLOCK
-            if _address(pg) == _address(po):
-                for b in range(nb):
-                    _wide_vectors()
-                    _fetch_w(g, b * BLOCK, AHEAD)
-                    _fetch_r(v, b * BLOCK, AHEAD)
-                    gb, vb = g[b * BLOCK : (b + 1) * BLOCK], v[b * BLOCK : (b + 1) * BLOCK]
-                    for j in range(BLOCK):
-                        gb[j] = _frozen(fn(gb[j], vb[j], a))
-                for i in range(nb * BLOCK, n):
-                    g[i] = _frozen(fn(g[i], v[i], a))
+            _wide_vectors()
+            g, v, o = carray(pg, n, dtype), carray(pv, n, dtype), carray(po, n, dtype)
+            a = carray(pa, 1, dtype)[0] if nin == 3 else dtype(1.0)
+            into_g, into_v = _address(pg) == _address(po), _address(pv) == _address(po)
+            if unit and a == 1:
+                _grad_contiguous(fn, fast, fast_lo, g, v, o, None, into_g, into_v)
             else:
-                o = carray(po, n, dtype)
-                for b in range(nb):
-                    _wide_vectors()
-                    _fetch_r(g, b * BLOCK, AHEAD)
-                    _fetch_r(v, b * BLOCK, AHEAD)
-                    _fetch_w(o, b * BLOCK, AHEAD)
-                    s = slice(b * BLOCK, (b + 1) * BLOCK)
-                    gb, vb, ob = g[s], v[s], o[s]
-                    for j in range(BLOCK):
-                        ob[j] = fn(gb[j], vb[j], a)
-                for i in range(nb * BLOCK, n):
-                    o[i] = fn(g[i], v[i], a)
+                _grad_contiguous(fn, fast, fast_lo, g, v, o, a, into_g, into_v)
         elif sg == size and sv == size and so == size and sa == size:
-            g = carray(pg, n, dtype)
-            v = carray(pv, n, dtype)
+            g, v, o = carray(pg, n, dtype), carray(pv, n, dtype), carray(po, n, dtype)
             av = carray(pa, n, dtype)
             if _address(pg) == _address(po):
                 for i in range(n):
                     g[i] = _frozen(fn(g[i], v[i], av[i]))
             else:
-                o = carray(po, n, dtype)
                 for i in range(n):
                     o[i] = fn(g[i], v[i], av[i])
         else:
             for i in range(n):
                 gi = _at(pg, i, sg, dtype)[0]
                 vi = _at(pv, i, sv, dtype)[0]
-                ai = _at(pa, i, sa, dtype)[0]
+                ai = _at(pa, i, sa, dtype)[0] if nin == 3 else dtype(1.0)
                 _at(po, i, so, dtype)[0] = fn(gi, vi, ai)
 
     return loop
@@ -610,8 +676,11 @@ def dispatch_loop(nin: int):
 
 def ufunc_loop(fn, nin: int, dtype, unit: bool = False):
     """The compiled NumPy inner loop ``fn`` over ``nin`` inputs of ``dtype`` (see the module
-    doc); ``fn`` is a jitable scalar function of ``nin`` arguments.  ``unit`` (``nin`` 2):
-    ``fn(x, None)`` is the kernel for alpha = 1, run where alpha is a broadcast 1."""
-    make = {1: _ufunc_loop1, 2: _ufunc_loop2, 3: _ufunc_loop3}[nin]
+    doc); ``fn`` is a jitable scalar function of ``nin`` arguments.  ``unit``: ``fn(x, None)``
+    is the kernel for alpha = 1, run where alpha is a broadcast 1.  A gradient (``fn`` named
+    like ``elu_grad_x``) runs its ``_math`` function in the loop of ``_ufunc_grad_loop``."""
     dtype = np.dtype(dtype).type
+    if "_grad_" in fn.__name__:
+        return _ufunc_grad_loop(fn.__name__, nin, dtype, unit)
+    make = {1: _ufunc_loop1, 2: _ufunc_loop2}[nin]
     return make(fn, dtype, unit=True) if unit else make(fn, dtype)

@@ -859,28 +859,35 @@ def elu_grad_x_fast(g, x, alpha):
 
     alpha None (alpha = 1): g * 2**k is exact (or, below the smallest normal number, off by
     at most half a subnormal step, 0.71 of the result's after the factor 1 + e), so the
-    result is ``fma(g * 2**k, e, g * 2**k)``, rounded once: 2 operations instead of 5."""
+    result is ``fma(g * 2**k, e, g * 2**k)``, rounded once: 2 operations instead of 5.
+
+    A zero keeps the sign of the exact product: the FMAs' sum of two zeros would be +0.0
+    where g * 2**k (or g) is -0.0 and the other term +0.0 (e < 0, lo < 0).  Only there is
+    the sum zero (any other exact sum is nonzero and rounds with its own sign), so the
+    result is then g * 2**k itself (g times alpha): one compare, folded into the FMA."""
     g = np.float32(g)
     s, e = fast_exp32(x)
     if alpha is None:
         gs = g * s
-        neg = fma(gs, e, gs)
+        neg = fma(gs, e, gs) if gs != 0 else gs
     else:
-        hi, lo = fast_scaled(np.float32(alpha) * s, e)
-        neg = fma(g, hi, g * lo)
+        a = np.float32(alpha)
+        hi, lo = fast_scaled(a * s, e)
+        neg = fma(g, hi, g * lo) if g != 0 else g * a
     return g if x > 0 else neg
 
 
 @jitable
 def selu_grad_x_fast(g, x, alpha):
     """``selu_grad_x`` on the same terms as ``elu_grad_x_fast``: the constants as float32
-    hi + lo pairs (``_F32[9]``, ``_F32[10]``), each product rounded once."""
+    hi + lo pairs (``_F32[9]``, ``_F32[10]``), each product rounded once; g = +-0.0 gives
+    itself (see there)."""
     (sa, sa_lo), (sc, sc_lo) = _F32[9], _F32[10]
     g = np.float32(g)
     s, e = fast_exp32(x)
     hi, lo = fast_scaled(sa * s, e)
     a_lo = sa_lo * s
-    neg = fma(g, hi, g * (lo + fma(a_lo, e, a_lo)))
+    neg = fma(g, hi, g * (lo + fma(a_lo, e, a_lo))) if g != 0 else g
     return fma(sc, g, sc_lo * g) if x > 0 else neg
 
 

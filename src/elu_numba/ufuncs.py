@@ -7,8 +7,11 @@ are contiguous and ``alpha`` is a scalar or an array, in place or not.  Loops ex
 float32 and float64 (NumPy casts integers to float64 and float16 to float32 -- so a float16
 input gives float32 here, unlike :func:`elu_numba.elu`).  ``alpha`` is an ordinary (broadcast)
 input.  Where it is a scalar 1, ``elu`` and ``celu`` run the loop of
-``elu_numba.elu(x)`` (a leaner expm1 for alpha = 1, the same bits); an array of ones runs the
-general loop, whose values may be one step from those:
+``elu_numba.elu(x)`` (a leaner expm1 for alpha = 1, the same bits), and ``elu_grad_x`` and
+``celu_grad_x`` that of ``elu_numba.elu_grad(g, x=x)``; an array of ones runs the general
+loop, whose values may be one step from those.  The gradients run the njit kernels' blocks
+on contiguous operands with a broadcast alpha (float32 gradients from x: a float32-only
+loop for blocks in range), so they give ``elu_numba.elu_grad``'s bits there:
 
 >>> import numpy as np
 >>> from elu_numba import ufuncs
@@ -61,7 +64,7 @@ def relu(x):
     return _math.relu(x, 0.0)
 
 
-@ufunc(3)
+@ufunc(3, unit=True)
 def elu_grad_x(g, x, alpha):
     """elu_grad_x(g, x, alpha) = g if x > 0 else g * alpha * exp(x)."""
     return _math.elu_grad_x(g, x, alpha)
@@ -85,7 +88,7 @@ def selu_grad_y(g, y):
     return _math.selu_grad_y(g, y, 1.0)
 
 
-@ufunc(3)
+@ufunc(3, unit=True)
 def celu_grad_x(g, x, alpha):
     """celu_grad_x(g, x, alpha) = g if x > 0 else g * exp(x / alpha)."""
     return _math.celu_grad_x(g, x, alpha)
