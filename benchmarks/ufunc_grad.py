@@ -5,8 +5,9 @@
 ``ufuncs.elu_grad_x(g, x, alpha)`` and friends against ``elu_numba.elu_grad(g, x=x,
 alpha=alpha)``, and the gradient from y as a contrast (no fast loop), out of place into a
 preallocated array, float32 (2^log2n values) and float64 (half as many: the same bytes),
-alpha 1 and 1.7; ``x`` from N(0, 2), ``g`` from N(0, 1), ``y = elu(x, alpha)``.  The calls are timed in alternating rounds after a warm-up call each, so that a
-noisy machine moves them alike; prints the median ms per call and ufunc / function.
+alpha 1 and 1.7; ``x`` from N(0, 2), ``g`` from N(0, 1), ``y = elu(x, alpha)``.  The calls
+are timed in alternating rounds after a warm-up call each, so that a noisy machine moves
+them alike; prints the median ms per call and ufunc / function.
 """
 
 from __future__ import annotations
