@@ -40,7 +40,7 @@ def pairs(r, r2, c):
     """h by Horner's rule in r2 over pairs of coefficients (6 or 11 of them)."""
 
 
-@overload(pairs, inline="always")
+@overload(pairs)
 def _pairs_impl(r, r2, c):
     return _pairs6 if len(c) == 6 else _pairs11
 
@@ -71,7 +71,7 @@ def _unit(evaluate, h_index=13):
     @jitable
     def f(x, K):
         h, one = K[h_index], K[8]
-        k, r, s = _reduce_parts(x, K, one - one)
+        k, r, s = _reduce_parts(x, K)
         r2 = r * r
         p = evaluate(r, r2, h)
         if K[11]:
@@ -89,10 +89,12 @@ def _loop(fn, parallel):
 
     @kernel(parallel)
     def loop(a):
-        K = work(a[0])
         for b in rng(a.size // BLOCK):
             _wide_vectors()
             ab = a[b * BLOCK : (b + 1) * BLOCK]
+            # the constants inside the prange body: a tuple of tuples made before it would
+            # be an argument of the parallel region, which Numba's gufunc wrapper rejects
+            K = work(ab[0])
             _fetch_w(a, b * BLOCK, AHEAD)
             for j in range(BLOCK):
                 ab[j] = _freeze(fn(ab[j], K))

@@ -231,22 +231,32 @@ def test_common_calls_skip_the_general_path(monkeypatch):
         en.elu(x[::2])
 
 
-@pytest.mark.parametrize("name", ["elu", "celu"])
-def test_ufunc_accumulate_and_reduce_run_in_order(name):
+@pytest.mark.parametrize("name", ["elu", "celu", "selu_grad_x"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_ufunc_accumulate_and_reduce_run_in_order(name, dtype):
     """accumulate and reduce feed each output into the next element: the chunked parallel
-    loop must not run them (out[i] = f(out[i-1], x[i]) needs out[i-1] first)."""
+    loop must not run them (out[i] = f(out[i-1], x[i]) needs out[i-1] first), nor may a
+    gradient's block loop choose its loop from a block of outputs not yet written (the
+    float32 ``selu_grad_x`` did, from the zeros in ``out``: NaN where the running product
+    reached inf)."""
     from elu_numba import ufuncs
 
     u = getattr(ufuncs, name)
     x = np.random.default_rng(5).uniform(0.2, 1.0, 2 * _cpu.PARALLEL_THRESHOLD + 7)
     x[::3] *= -4.0  # negative values: both branches are taken
+    x = x.astype(dtype)
+    if name == "selu_grad_x":  # the product grows past the largest float: inf
+        x[0], x[1:64] = np.finfo(dtype).max / 4, 1.0
     want = np.empty_like(x)
     want[0] = x[0]
-    for i in range(1, x.size):
-        want[i] = u(want[i - 1], x[i])
-    got = u.accumulate(x)
-    np.testing.assert_array_equal(got, want)
-    assert u.reduce(x) == want[-1]
+    with np.errstate(over="ignore"):
+        for i in range(1, x.size):
+            want[i] = u(want[i - 1], x[i])
+        got = u.accumulate(x, out=np.zeros_like(x))
+        np.testing.assert_array_equal(got, want)
+        assert u.reduce(x) == want[-1]
+    if name == "selu_grad_x":
+        assert np.isinf(want[-1])
 
 
 UFUNC_CALLS = {  # name: (inputs besides x or (grad, v), the matching elu_numba call)

@@ -150,9 +150,14 @@ def test_ufuncs_raise_no_overflow_for_extreme_inputs(name, dtype, alpha_as):
 @pytest.mark.parametrize("alpha_as", ["scalar", "array"])
 def test_gradient_ufuncs_raise_no_flags(name, dtype, alpha_as):
     """The gradient ufuncs raise no FP flag from a discarded branch on ordinary inputs (and
-    celu_grad_x none on huge positive x, which it divides by alpha).  An array of alphas once
-    made LLVM load alpha only in the x <= 0 lanes, zeros elsewhere, and divide by them."""
-    from elu_numba import ufuncs
+    celu_grad_x none on huge positive x, which it divides by alpha).  An array of alphas
+    once made LLVM load alpha only in the x <= 0 lanes, zeros elsewhere, and divide by
+    them.  Long enough for full blocks (the fast loop) and the remainder loop.  And the
+    float32 gradients from x at alpha <= 1 none on grads near the largest float where
+    x > 0 (the result is g there): the fast loop's float32 products overflowed there
+    (SELU's factor 1.76) until such blocks took the general loop; with alpha 20, or in
+    float64, the general loops still raise it there (the discarded g * alpha * exp(0))."""
+    from elu_numba import _cpu, ufuncs
 
     f = np.finfo(dtype)
     ordinary = [-1.0, 2.0, 0.0, -0.0, f.tiny, -30.0, 30.0, 1e4, -1e4]
@@ -160,16 +165,23 @@ def test_gradient_ufuncs_raise_no_flags(name, dtype, alpha_as):
         # huge y for celu_grad_y: Numba 0.60's LLVM still drops the clamp (overflow flag)
         huge = [f.max, f.max / 2] if (name, side) == ("celu", "x") else []
         v = np.array(ordinary + huge, dtype=dtype)
-        v = np.resize(v, 4 * v.size)  # long enough for the vector loop
+        v = np.resize(v, 3 * _cpu.BLOCK + 5)
+        b1 = slice(_cpu.BLOCK, 2 * _cpu.BLOCK)  # a block whose x are all >= -60 (fast loop)
+        v[b1] = np.resize(
+            np.array([-1.0, 2.0, 0.0, -0.0, f.tiny, -30.0, 30.0, 1e4], dtype), b1.stop - b1.start
+        )
         g = np.linspace(-3.0, 3.0, v.size).astype(dtype)
+        big = g.copy()
+        big[b1][v[b1] > 0] = f.max / 1.5
         u = getattr(ufuncs, f"{name}_grad_{side}")
         for alpha in (0.5, 20.0):
             a = dtype(alpha) if alpha_as == "scalar" else np.full_like(v, alpha)
             extra = () if u.nin == 2 else (a,)
+            gg = big if side == "x" and dtype == np.float32 and alpha < 1 else g
             with np.errstate(over="raise", divide="raise", invalid="raise"):
-                got = u(g, v, *extra)
+                got = u(gg, v, *extra)
             kw = {} if name in ("selu", "relu") else {"alpha": alpha}
-            want = getattr(en, f"{name}_grad")(g, **{side: v}, **kw)
+            want = getattr(en, f"{name}_grad")(gg, **{side: v}, **kw)
             np.testing.assert_array_equal(got, want)
 
 
@@ -338,7 +350,8 @@ def test_float32_gradient_from_x_fast_blocks(name, mode):
     function's bits (which differ from the general ones somewhere here: results near the
     smallest normal, where g * lo is rounded to the subnormal grid), each within 2 ULP;
     serial and parallel agree.  Out-of-range alphas take the general loop throughout, and so
-    does a block with an infinite g.  x = +0.0 takes the exponential branch in both loops.
+    does a block with an infinite g (or any |g| >= 2^64).  x = +0.0 takes the exponential
+    branch in both loops.
     ``elu_grad(g, x=x)`` (alpha = 1) runs the loop compiled for ``alpha=None``
     (``_math.UNIT_ALPHA``), whose fast blocks are a multiply and an FMA: the same checks hold
     for it.
@@ -359,7 +372,8 @@ def test_float32_gradient_from_x_fast_blocks(name, mode):
     x[6 * b + 9] = _math.FAST_GRAD_LO  # block 6: the bound itself is in range
     x[0 * b + 10], x[0 * b + 11] = 0.0, -0.0  # block 0: the branch at 0 is exp's, g * alpha
     g[7 * b + 3], g[7 * b + 4] = np.inf, -np.inf  # block 7: an infinite g (inf - inf in fast)
-    general_blocks = [1, 3, 5, 7]
+    g[2 * b + 17] = -(2.0**64)  # block 2: a g at the bound (fast products could overflow)
+    general_blocks = [1, 2, 3, 5, 7]
     fast_fn, gen_fn = _elementwise(_math.FAST_GRAD[name][0]), _elementwise(getattr(_math, name))
     bits = np.int32
     alphas = (1.0, 1.7, 2.0**-21, 2.0**21) + ((None,) if name == "elu_grad_x" else ())

@@ -206,12 +206,16 @@ def _no_fast_lo(alpha, x):
 @register_jitable(fastmath=set(FASTMATH))
 def _fast_block(g, v, lo):
     """True when every one of the BLOCK values of ``v`` is >= lo and every one of ``g`` is
-    finite (False for NaN, and at once for lo = NaN: LLVM then drops the loop and the branch
-    it guards).  An infinite g takes the general loop: the fast one's ``fma(g s, e, g s)``
-    would be inf - inf there, NaN where the result is +-inf."""
+    below 2^64 in magnitude (False for NaN, and at once for lo = NaN: LLVM then drops the
+    loop and the branch it guards).  Larger grads take the general loop: an infinite g made
+    the fast one's ``fma(g s, e, g s)`` inf - inf, NaN where the result is +-inf, and a
+    finite one near the largest float32 overflowed the float32 products of the lanes x > 0,
+    which the select discards (the ufuncs raised the overflow flag).  Below 2^64 times
+    |alpha| <= 2^20 (``fast_grad_lo``) nothing overflows.  One compare per vector, as for
+    the infinite g alone."""
     ok = lo == lo
     if ok:
-        big = _math.like(lo, np.inf)
+        big = _math.like(lo, 2.0**64)
         for j in range(BLOCK):
             ok &= (v[j] >= lo) & (abs(g[j]) < big)
     return ok
@@ -505,6 +509,13 @@ def _ufunc_loop2(fn, dtype, unit=False):
     return loop
 
 
+@jitable
+def _same_or_apart(pa, pb, n, size):
+    """True when n items of ``size`` bytes at pa and at pb are the same or do not overlap."""
+    a, b = _address(pa), _address(pb)
+    return a == b or a + n * size <= b or b + n * size <= a
+
+
 @register_jitable(fastmath=set(FASTMATH))
 def _grad_contiguous(fn, fast, fast_lo, g, v, o, alpha, into_g, into_v):
     """A gradient ufunc's contiguous loop with one alpha: the blocks of the kernels
@@ -546,7 +557,11 @@ def _ufunc_grad_loop(name, nin, dtype, unit=False):
         pg, pv, pa, po = args[0], args[1], args[2], args[nin]
         sg, sv, so = steps[0], steps[1], steps[nin]
         sa = steps[2] if nin == 3 else 0
-        if sg == size and sv == size and so == size and sa == 0:
+        # the block path decides fast or general from a whole block of g and v first: only
+        # where each is the output itself or apart from it (an ``accumulate`` passes g as
+        # the output shifted by one, each g the previous result: those run in order below)
+        apart = _same_or_apart(pg, po, n, size) and _same_or_apart(pv, po, n, size)
+        if sg == size and sv == size and so == size and sa == 0 and apart:
             _wide_vectors()
             g, v, o = carray(pg, n, dtype), carray(pv, n, dtype), carray(po, n, dtype)
             a = carray(pa, 1, dtype)[0] if nin == 3 else dtype(1.0)

@@ -11,7 +11,8 @@ vectorizes whole:
 
 1. clamp ``x`` so that nothing overflows: float32 in one integer ``vpminsd`` on the bits
    (x in [lo, 0] keeps its value; x > 0, NaN and anything below lo become lo: the callers
-   select x itself for those), float64 to [lo, 1] with a ``vminpd`` and a ``vmaxpd`` (AVX2
+   select x itself for those), float64 the same where the CPU has AVX-512 and is not an
+   AMD Zen (``INT64_MIN_CLAMP``), else to [lo, 0] with a ``vminpd`` and a ``vmaxpd`` (AVX2
    has no 64-bit integer min);
 2. ``k = round(x / ln 2)`` by adding a magic constant (no round instruction, no float->int
    conversion, which AVX2 lacks for float64); ``r = x - k ln2`` in one FMA with ln2 the
@@ -362,8 +363,13 @@ _LN2 = Fraction("0.69314718055994530941723212145817656807550013436026")
 # in parallel and 0.67-0.96 instead of 0.72-1.02 on 2^13 serial (5-7% less in each run),
 # with the same results (the clamp changes no lane that is kept).  Decided for the CPU the
 # code is compiled on (numba caches per CPU); where the GPU kernels run this math, either
-# form is exact.
-INT64_MIN_CLAMP = bool(llvm.get_host_cpu_features().get("avx512f", False))
+# form is exact.  On the AMD EPYC Zen 4 VM (``znver4``, 2026-12-05, same script, three runs)
+# it was the other way round: the float min and max took 0.613-0.616 ns per element
+# against 0.638-0.639 on 2^13 serial and 0.302-0.303 against 0.318-0.320 on 2^20 in
+# parallel, 4-5% less.  So the integer min is used on AVX-512 CPUs other than AMD's Zen
+# (Zen 5 unmeasured: it keeps the float form, the one every AVX2 CPU runs).
+_ZEN = llvm.get_host_cpu_name().startswith("znver")
+INT64_MIN_CLAMP = bool(llvm.get_host_cpu_features().get("avx512f", False)) and not _ZEN
 
 
 def _constants(dtype, lo: float, h: tuple, h_unit: tuple) -> tuple:
@@ -481,20 +487,23 @@ def _poly_impl(r, r2, c):
 
 
 @jitable
-def _reduce_parts(x, K, top):
+def _reduce_parts(x, K):
     """Clamp x and reduce it: (k, r, s) with x = k ln2 + r (+ k ln2_lo in float64), s = 2**k.
 
-    float32, and float64 where the CPU has AVX-512 (``INT64_MIN_CLAMP``): the clamp is one
-    signed integer min on the bits -- a float in [lo, 0] (-0.0 included) has bits below
-    those of lo; every x > 0, NaN or x < lo has bits above, so they all become lo (the
-    callers select x itself where x >= 0 or NaN).  float64 on AVX2 (no 64-bit integer min):
-    to [lo, top] with a vminpd then a vmaxpd, NaN stays NaN; ``opaque`` keeps LLVM from
-    merging the two selects into compares and blends.  Either way the x > 0 lanes, which
-    are discarded, raise no overflow flags (the ufuncs report them).
+    float32, and float64 on AVX-512 CPUs other than AMD Zen (``INT64_MIN_CLAMP``): the
+    clamp is one signed integer min on the bits -- a float in [lo, 0] (-0.0 included) has
+    bits below those of lo; every x > 0, NaN or x < lo has bits above, so they all become lo
+    (the callers select x itself where x >= 0 or NaN).  float64 elsewhere (AVX2 has no
+    64-bit integer min): to [lo, 0] with a vminpd then a vmaxpd, NaN stays NaN;
+    ``opaque`` keeps LLVM from merging the two selects into compares and blends.  Either
+    way the x > 0 lanes, which are discarded, raise no overflow flags (the ufuncs report
+    them): the float clamp's upper bound is 0 (it was 1, and elu's alpha * expm1(1)
+    overflowed for alpha > max / 2 in lanes it discards).
     """
     lo_x, log2e, magic, ln2_hi, ln2_lo, mant, lo_bits, h, one = K[:9]
     if K[12]:
-        z = opaque(top if x > top else x)
+        zero = one - one
+        z = opaque(zero if x > zero else x)
         z = lo_x if z < lo_x else z
     else:
         xb = to_bits(x)
@@ -519,7 +528,7 @@ def _expm1_parts(x, K):
     low part x_lo adds s * x_lo * (1 + r) (to first order) with the returned s and r.
     """
     ln2_lo, h, one = K[4], K[7], K[8]
-    k, r, s = _reduce_parts(x, K, one)
+    k, r, s = _reduce_parts(x, K)
     sm1 = s - one
     sr = s * r
     hi = sm1 + sr
@@ -545,7 +554,7 @@ def _expm1_unit(x, K):
     (expm1(x) > x there).
     """
     h, one = K[13], K[8]  # float32: the degree-4 h (_H32_UNIT)
-    k, r, s = _reduce_parts(x, K, one - one)
+    k, r, s = _reduce_parts(x, K)
     r2 = r * r
     if K[11]:
         # the true r is r - c, c = k*ln2_lo: expm1 moves by -c*(1+r).  The c*r part is left

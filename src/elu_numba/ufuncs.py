@@ -11,7 +11,9 @@ input.  Where it is a scalar 1, ``elu`` and ``celu`` run the loop of
 ``celu_grad_x`` that of ``elu_numba.elu_grad(g, x=x)``; an array of ones runs the general
 loop, whose values may be one step from those.  The gradients run the njit kernels' blocks
 on contiguous operands with a broadcast alpha (float32 gradients from x: a float32-only
-loop for blocks in range), so they give ``elu_numba.elu_grad``'s bits there:
+loop for blocks in range), so they give ``elu_numba.elu_grad``'s bits on arrays that are
+contiguous as a whole (a view whose rows are apart comes row by row, and the blocks start
+at each row: one step away in places):
 
 >>> import numpy as np
 >>> from elu_numba import ufuncs
