@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numba
 import numpy as np
 import pytest
@@ -514,3 +518,55 @@ def test_special_values_inside_full_blocks(act, dtype, entry):
                 np.testing.assert_array_equal(np.isinf(got[ok]), np.isinf(want[ok]))
                 steps = np.abs(got[ok].view(bits).astype(np.int64) - want[ok].view(bits))
                 assert steps.max() <= 1, (act.name, alpha, steps.max())
+
+
+FLOAT_CLAMP_SCRIPT = """
+import llvmlite.binding as llvm
+import numpy as np
+from numba.core.registry import cpu_target
+
+cpu_target.target_context  # Numba's code generator reads the real features first
+features = dict(llvm.get_host_cpu_features())
+real = llvm.get_host_cpu_features
+llvm.get_host_cpu_features = lambda: {**features, "avx512f": False}
+from elu_numba import _math  # noqa: E402  (decides the clamp form on import)
+
+llvm.get_host_cpu_features = real
+from elu_numba._options import ufunc  # noqa: E402
+
+assert not _math.INT64_MIN_CLAMP and _math._F64[12]
+
+
+@ufunc(2)
+def elu(x, alpha):
+    return _math.elu(x, alpha)
+
+
+f = np.finfo(np.float64)
+x = np.array([f.max, -f.max, f.max / 2, -f.max / 2, np.inf, -np.inf, -1.0, 2.0, 800.0] * 40)
+for alpha in (0.05, 0.5, 20.0, f.max / 1.5):
+    for a in (np.float64(alpha), np.full_like(x, alpha)):
+        with np.errstate(over="raise", divide="raise", invalid="raise"):
+            got = elu(x, a)
+        pos = x > 0
+        assert (got[pos] == x[pos]).all() and (got[~pos] < 0).all(), alpha
+        assert got[5] == -alpha  # elu(-inf)
+print("ok")
+"""
+
+
+def test_float64_float_clamp_raises_no_flags(tmp_path):
+    """CPUs without AVX-512 (no 64-bit integer min) clamp float64 with a compare on the bits
+    and a float max (``_math.INT64_MIN_CLAMP`` False).  A subprocess hides AVX-512 from that
+    choice (not from the compiler) and builds an ELU ufunc: it raises no FP flag on extreme
+    inputs and alphas, with a broadcast alpha or an array.  The float form before
+    2026-12-05 (a min with 1 and a max) did, with NumPy 2.2 and 2.5: LLVM dropped its clamp
+    of x > 0 in the lanes the select discards."""
+    script = tmp_path / "float_clamp.py"
+    script.write_text(FLOAT_CLAMP_SCRIPT)
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
+    res = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=600
+    )
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert res.stdout.strip().endswith("ok")

@@ -11,9 +11,9 @@ vectorizes whole:
 
 1. clamp ``x`` so that nothing overflows: float32 in one integer ``vpminsd`` on the bits
    (x in [lo, 0] keeps its value; x > 0, NaN and anything below lo become lo: the callers
-   select x itself for those), float64 the same where the CPU has AVX-512 and is not an
-   AMD Zen (``INT64_MIN_CLAMP``), else to [lo, 0] with a ``vminpd`` and a ``vmaxpd`` (AVX2
-   has no 64-bit integer min);
+   select x itself for those), float64 the same where the CPU has AVX-512
+   (``INT64_MIN_CLAMP``), else x > 0 to 0 by a compare on the bits and then a ``vmaxpd``
+   with lo (AVX2 has no 64-bit integer min);
 2. ``k = round(x / ln 2)`` by adding a magic constant (no round instruction, no float->int
    conversion, which AVX2 lacks for float64); ``r = x - k ln2`` in one FMA with ln2 the
    nearest value to ln 2 in the dtype: ``r`` is exact (a multiple of the smaller spacing of
@@ -169,13 +169,6 @@ def _bitcast_i32_f32(typingctx, i):
     return types.float32(types.int32), codegen
 
 
-def opaque(x):
-    """``x`` itself.  Compiled for the CPU it passes through LLVM's ``freeze``: no
-    instruction, but LLVM's combiner cannot look through it, so two clamps in a row stay a
-    ``vminpd`` and a ``vmaxpd`` (instead of two compares, an ``and`` and two blends)."""
-    return x
-
-
 @intrinsic
 def _freeze(typingctx, x):
     if not isinstance(x, types.Float):
@@ -189,14 +182,10 @@ def _freeze(typingctx, x):
     return x(x), codegen
 
 
-@overload(opaque)
-def _opaque_impl(x):
-    return lambda x: _freeze(x)
-
-
 # Helpers whose compiled form is for the CPU only: the CUDA kernels compile their Python
-# definition instead (``_cuda_kernels._register_for_cuda``).
-CPU_ONLY = ("opaque",)
+# definition instead (``_cuda_kernels._register_for_cuda``).  None since 2026-12-05 (the
+# float64 clamp's ``opaque``, a ``freeze``, gave way to ``_nonpositive``).
+CPU_ONLY: tuple = ()
 
 
 def fma(a, b, c):
@@ -364,12 +353,13 @@ _LN2 = Fraction("0.69314718055994530941723212145817656807550013436026")
 # with the same results (the clamp changes no lane that is kept).  Decided for the CPU the
 # code is compiled on (numba caches per CPU); where the GPU kernels run this math, either
 # form is exact.  On the AMD EPYC Zen 4 VM (``znver4``, 2026-12-05, same script, three runs)
-# it was the other way round: the float min and max took 0.613-0.616 ns per element
-# against 0.638-0.639 on 2^13 serial and 0.302-0.303 against 0.318-0.320 on 2^20 in
-# parallel, 4-5% less.  So the integer min is used on AVX-512 CPUs other than AMD's Zen
-# (Zen 5 unmeasured: it keeps the float form, the one every AVX2 CPU runs).
-_ZEN = llvm.get_host_cpu_name().startswith("znver")
-INT64_MIN_CLAMP = bool(llvm.get_host_cpu_features().get("avx512f", False)) and not _ZEN
+# a float min and max took 0.613-0.616 ns per element against 0.638-0.639 on 2^13 serial,
+# but that form let LLVM drop the clamp of x > 0 in the lanes the select discards (the
+# ufuncs raised overflow flags with NumPy 2.2 and 2.5); the float form now decides x > 0 on
+# the bits (``_nonpositive``), and it took 0.73 ns per element in L1 against the integer
+# min's 0.69 (``tools/loop_ops.py --fn elu-unit --time``): every AVX-512 CPU keeps the
+# integer min.
+INT64_MIN_CLAMP = bool(llvm.get_host_cpu_features().get("avx512f", False))
 
 
 def _constants(dtype, lo: float, h: tuple, h_unit: tuple) -> tuple:
@@ -490,20 +480,20 @@ def _poly_impl(r, r2, c):
 def _reduce_parts(x, K):
     """Clamp x and reduce it: (k, r, s) with x = k ln2 + r (+ k ln2_lo in float64), s = 2**k.
 
-    float32, and float64 on AVX-512 CPUs other than AMD Zen (``INT64_MIN_CLAMP``): the
-    clamp is one signed integer min on the bits -- a float in [lo, 0] (-0.0 included) has
-    bits below those of lo; every x > 0, NaN or x < lo has bits above, so they all become lo
-    (the callers select x itself where x >= 0 or NaN).  float64 elsewhere (AVX2 has no
-    64-bit integer min): to [lo, 0] with a vminpd then a vmaxpd, NaN stays NaN;
-    ``opaque`` keeps LLVM from merging the two selects into compares and blends.  Either
-    way the x > 0 lanes, which are discarded, raise no overflow flags (the ufuncs report
-    them): the float clamp's upper bound is 0 (it was 1, and elu's alpha * expm1(1)
-    overflowed for alpha > max / 2 in lanes it discards).
+    float32, and float64 on AVX-512 CPUs (``INT64_MIN_CLAMP``): the clamp is one signed
+    integer min on the bits -- a float in [lo, 0] (-0.0 included) has bits below those of
+    lo; every x > 0, NaN or x < lo has bits above, so they all become lo (the callers
+    select x itself where x >= 0 or NaN).  float64 elsewhere (AVX2 has no 64-bit integer
+    min): x > 0 becomes 0 by a compare on the bits (``_nonpositive``), then a vmaxpd with
+    lo; NaN stays NaN.  Either way the x > 0 lanes, which are discarded, raise no overflow
+    flags (the ufuncs report them).  The float form was a vminpd with 1 and a vmaxpd until
+    2026-12-05: LLVM dropped that clamp in the lanes the caller's select discards, and
+    elu's alpha * expm1(x) overflowed there for large x (and for alpha > max / 2 at x = 1)
+    in the ufuncs with NumPy 2.2 and 2.5.
     """
     lo_x, log2e, magic, ln2_hi, ln2_lo, mant, lo_bits, h, one = K[:9]
     if K[12]:
-        zero = one - one
-        z = opaque(zero if x > zero else x)
+        z = _nonpositive(x)
         z = lo_x if z < lo_x else z
     else:
         xb = to_bits(x)
