@@ -547,7 +547,6 @@ def _ufunc_grad_loop(name, nin, dtype, unit=False):
     function for alpha = None (``_math.UNIT_ALPHA``), so the results have the njit API's
     bits.  An array of alphas runs a plain loop, any other layout a strided one."""
     size = np.dtype(dtype).itemsize
-    dtype = np.dtype(dtype).type
     fn = getattr(_math, name)
     fast, fast_lo = _math.FAST_GRAD.get(name, (fn, _no_fast_lo))
 

@@ -96,7 +96,7 @@ def _register_for_cuda() -> None:
     for name, fn in functions.items():
         if name.startswith("_") and name.endswith("_impl"):
             continue  # the typing function of a helper, not math
-        impl = None if name in _math.CPU_ONLY else functions.get(f"_{name}_impl")
+        impl = functions.get(f"_{name}_impl")
         # an @overload helper (f64_bits, fma, is_single, ...) gets its own typing function
         # again; every other function is a jitable, compiled as it is
         overload(fn, target="cuda")(impl if impl is not None else _typer(fn))

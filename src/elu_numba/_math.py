@@ -182,12 +182,6 @@ def _freeze(typingctx, x):
     return x(x), codegen
 
 
-# Helpers whose compiled form is for the CPU only: the CUDA kernels compile their Python
-# definition instead (``_cuda_kernels._register_for_cuda``).  None since 2026-12-05 (the
-# float64 clamp's ``opaque``, a ``freeze``, gave way to ``_nonpositive``).
-CPU_ONLY: tuple = ()
-
-
 def fma(a, b, c):
     """a * b + c rounded once (the hardware FMA in compiled code).
 
@@ -764,9 +758,9 @@ def _divide(x, alpha):
 # The functions that take ``alpha = None`` for alpha = 1: the kernels then run leaner code
 # (ELU, CELU: the expm1 ``_expm1_unit``, also within 1 ULP; the gradients from x of ELU and
 # CELU: ELU's, a multiply and an FMA in the float32 loop, ``elu_grad_x_fast``); a value may
-# be one step away from the general kernel's at alpha = 1.0.  The njit kernels and the
-# ufuncs ``elu``, ``celu`` (a scalar alpha of 1) run it; the scalar functions, a ufunc's
-# array alpha, the other ufuncs and the GPU kernels run the general one.
+# be one step away from the general kernel's at alpha = 1.0.  The njit kernels and these
+# four ufuncs (a scalar alpha of 1) run it; the scalar functions, a ufunc's array alpha and
+# the GPU kernels run the general one.
 # They test ``alpha is None``: Numba prunes the branch that the argument's type rules out
 # before typing it, so a kernel compiles only the code it runs (measured 2026-12-04, when
 # the helpers were still inlined in Numba's IR: the float32 ufunc loops with their alpha = 1
