@@ -359,7 +359,7 @@ def test_float32_gradient_from_x_fast_blocks(name, mode):
     ``elu_grad(g, x=x)`` (alpha = 1) runs the loop compiled for ``alpha=None``
     (``_math.UNIT_ALPHA``), whose fast blocks are a multiply and an FMA: the same checks hold
     for it.
-    float64 has no fast loop: every block gives the general function's bits."""
+    float64 gives the general function's bits in every block (see the next test)."""
     from elu_numba import _cpu, _math
 
     b = _cpu.BLOCK
@@ -412,6 +412,90 @@ def test_float32_gradient_from_x_fast_blocks(name, mode):
         ok = np.isfinite(x)
         assert ulp_error(want[ok], ref[ok], np.float32).max() <= 2.0
         assert np.isinf(want[7 * b + 3 : 7 * b + 5]).all()
+
+
+@pytest.mark.parametrize("name", ["elu_grad_x", "selu_grad_x", "celu_grad_x"])
+@pytest.mark.parametrize("mode", ["inplace", "inplace_v", "out", "ufunc"])
+def test_float64_gradient_from_x_blocks_give_the_general_bits(name, mode):
+    """The float64 gradients from x run, where x >= ``_math.fast_grad_lo`` (-692.4 at
+    alpha = 1), a variant without ``scaled_exp``'s deep scale, and redo the elements below
+    (or NaN) with the general function; blocks into grad and out run the variant on every
+    element and patch, the others check the block first.  Every element, in every block,
+    at every alpha (also those whose bound is above 0: tiny and subnormal alphas, where
+    every element x <= 0 is patched), must have the general function's bits: x in the deep
+    range next to ordinary ones, one per block, several in one block, NaN, -inf, +-0.0,
+    huge grads; serial and parallel."""
+    from elu_numba import _cpu, _math, ufuncs
+
+    b = _cpu.BLOCK
+    rng = np.random.default_rng(12)
+    n = 9 * b + 37
+    x = rng.uniform(-40.0, 3.0, n)
+    g = rng.uniform(-2, 2, n) * 2.0 ** rng.integers(-1000, 1000, n)
+    x[1 * b + 7] = -700.0  # block 1: one x in the deep range
+    x[2 * b : 3 * b : 5] = rng.uniform(-750, -690, len(range(2 * b, 3 * b, 5)))  # block 2
+    x[3 * b + 3], x[3 * b + 4] = np.nan, -np.inf  # block 3
+    x[4 * b + 1], x[4 * b + 2] = 0.0, -0.0
+    g[5 * b + 9], g[5 * b + 10] = 8e307, -1e300  # block 5: huge grads at x near 0
+    x[5 * b + 9], x[5 * b + 10] = -1e-4, -0.3
+    x[6 * b + 11] = _math.fast_grad_lo(None, x)  # block 6: the bound itself
+    x[7 * b + 12] = np.nextafter(x[6 * b + 11], -np.inf)  # block 7: just below it
+    x[8 * b + 2] = -745.0  # block 8: a subnormal result unless g is large
+    g[8 * b + 2] = 3.0
+    x[-5] = -720.0  # the remainder
+    gen = _elementwise(getattr(_math, name))
+    alphas = (None, 1.0, 1.7, 1e-300, 5e-324, 2.0**900) if name != "selu_grad_x" else (1.0,)
+    for alpha in alphas:
+        want = gen(g, x, alpha)
+        if alpha in (None, 1.0):  # finite (the huge grads), subnormal (x = -745) and 0
+            assert np.isfinite(want[5 * b + 9 : 5 * b + 11]).all()
+            assert 0 < abs(want[8 * b + 2]) < np.finfo(np.float64).tiny
+        if mode == "ufunc":
+            u = getattr(ufuncs, name)
+            with np.errstate(all="ignore"):  # NaN, and huge g * alpha (flags: another test)
+                got = u(g, x) if name == "selu_grad_x" else u(g, x, 1.0 if alpha is None else alpha)
+            np.testing.assert_array_equal(got.view(np.int64), want.view(np.int64))
+            continue
+        for parallel in (False, True):
+            got = _run_gradient(_cpu.loops(name, parallel, mode), mode, g, x, alpha)
+            np.testing.assert_array_equal(got.view(np.int64), want.view(np.int64))
+
+
+def test_float64_gradient_from_x_of_huge_grads_is_finite():
+    """g * alpha * exp(x) in float64 for |g * alpha| up to the largest float: no overflow to
+    inf where the result is finite (until 2026-12-05 every lane was computed with 2**(k+64)
+    and scaled back last, so |g * alpha| > 2**960 gave inf at x near 0).  Every entry point;
+    within the float64 gradient bound of 3 ULP; the ufuncs raise no overflow flag."""
+    from elu_numba import scalar, ufuncs
+
+    # x >= -690 (CELU: x / alpha too): below, the lanes computed with 2**(k+64) (deep_k)
+    # are off for grads this large (g * exp(-750) instead of g * exp(x) below -750), as
+    # before 2026-12-05
+    x = np.array([-1e-4, -0.3, -1.0, -5.0, -0.0, -150.0, -170.0, 0.5])
+    for act in ACTS:
+        if act.name == "relu":
+            continue
+        for alpha in (1.0, 1.7, 0.25) if act.has_alpha else (1.0,):
+            # the largest g whose products stay finite: |g| * alpha * SELU_SCALE <= max
+            top = np.finfo(np.float64).max / (2.0 * max(alpha, 1.0))
+            g = np.where(np.arange(x.size) % 2, top, -top)
+            ref = g.astype(np.longdouble) * act.derivative(x, alpha)
+            kw = {"alpha": alpha} if act.has_alpha else {}
+            u = getattr(ufuncs, f"{act.name}_grad_x")
+            with np.errstate(over="raise"):
+                got_u = u(g, x, alpha) if act.has_alpha else u(g, x)
+            s = getattr(scalar, f"{act.name}_grad_x")
+            got_s = np.array(
+                [s(gi, xi, **({"alpha": alpha} if act.has_alpha else {})) for gi, xi in zip(g, x)]
+            )
+            for got in (
+                act.grad(g, x=x, **kw),
+                act.grad(g.copy(), x=x, **kw, out=None),
+                got_u,
+                got_s,
+            ):
+                assert np.isfinite(got).all(), (act.name, alpha, got)
+                assert ulp_error(got, ref, np.float64).max() <= 3.0, (act.name, alpha)
 
 
 @pytest.mark.parametrize("mode", ["inplace", "inplace_v", "out"])

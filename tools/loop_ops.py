@@ -4,9 +4,10 @@
 
 ``elu-unit`` is ELU's kernel for alpha = 1 (what ``elu_numba.elu(x)`` runs),
 ``elu_grad_x-unit`` its gradient's (``elu_numba.elu_grad(g, x=x)``).  The gradients from x
-of ELU, SELU and (at alpha = 1) CELU have two loops in float32 (``_math.FAST_GRAD``):
-``elu_grad_x`` is the one that blocks whose x are all >= ``_math.FAST_GRAD_LO`` run (nearly
-all data), ``elu_grad_x-general`` the other (float64 has only that one).
+of ELU, SELU and (at alpha = 1) CELU have two loops (``_math.FAST_GRAD``): ``elu_grad_x``
+is the one that blocks whose x are all >= ``_math.fast_grad_lo`` run (nearly all data:
+float32 x >= ``_math.FAST_GRAD_LO``, float64 x >= -692 at alpha = 1),
+``elu_grad_x-general`` the other.
 
 Compiles each in-place kernel (float32 and float64), finds its vectorized loop in the
 assembly (the innermost loop with the most packed-vector instructions, which may span
@@ -89,12 +90,12 @@ def hot_loop(asm: str) -> tuple[list[str], int]:
 
 
 def _loop(name: str, parallel: bool, mode: str, dtype):
-    """The kernel whose hot loop ``name`` stands for.  A float32 gradient with a fast variant
+    """The kernel whose hot loop ``name`` stands for.  A gradient with a fast variant
     (``_math.FAST_GRAD``) has two loops, one per kind of block: a kernel built around the
     fast function alone shows the loop that blocks in range run (``NAME``, ``NAME-unit``),
     one around the general function the other (``NAME-general``)."""
     base = name.removesuffix("-unit").removesuffix("-general")
-    if base in _math.FAST_GRAD and np.dtype(dtype) == np.float32:
+    if base in _math.FAST_GRAD:
         fn = getattr(_math, base) if name.endswith("-general") else _math.FAST_GRAD[base][0]
         return _cpu._binary(fn, parallel, mode)
     return _cpu.loops(base, parallel, mode)

@@ -63,9 +63,10 @@ _LN2_HI = 0.6931471803691238  # ln 2 with 33 significant bits: k * _LN2_HI is ex
 _LN2_LO = 1.9082149292705877e-10  # ln 2 - _LN2_HI
 _MAGIC = 6755399441055744.0  # 1.5 * 2**52: adding it rounds to an integer, kept in the low bits
 _ONE_BITS = 0x3FF0000000000000  # bits of 1.0 (exponent bias << 52)
-_EXP_SHIFT = 64  # exp() builds 2**(k+64) and scales by 2**-64 so subnormal results stay right
-_EXP_UNSCALE = 2.0**-_EXP_SHIFT
+_EXP_SHIFT = 64  # scaled_exp builds 2**(k+64) where alpha * 2**k is tiny, then scales by
+_EXP_UNSCALE = 2.0**-_EXP_SHIFT  # 2**-64, so results in the subnormal range are rounded once
 _EXP_LO = -750.0  # exp(x) rounds to 0 in float64 below -745.2; 2**(k+64) stays normal
+_DEEP_K = -1000  # scaled_exp scales the lanes where |alpha| * 2**k < 2**-1000 (see there)
 
 # h(r) = (expm1(r) - r) / r**2 on |r| <= ln(2)/2, lowest power first (tools/fit_expm1.py 5 / 10)
 _H32 = (
@@ -278,7 +279,7 @@ def _reduce(x, lo, single):
     ``c`` is the rounding error of ``r`` (float64 only; the float32 path does not need it).
     """
     x = _nonpositive(x)
-    x = lo if x < lo else x
+    x = lo if x < lo else x  # (lo = -inf: the caller knows x >= -745; LLVM drops it)
     t = fma(x, _LOG2E, _MAGIC)
     k = t - _MAGIC
     hi = fma(k, -_LN2_HI, x)  # exact: _LN2_HI has 32 bits and |k| < 2**11
@@ -573,17 +574,39 @@ def _real_impl(x):
 
 
 @jitable
-def scaled_exp(x, x_lo, g, alpha, single):
+def deep_k(alpha):
+    """The k below which ``scaled_exp`` scales 2**k up: |alpha| * 2**k >= 2**-1000 from there
+    on (for every finite alpha; a subnormal or zero alpha scales every lane, an infinite or
+    NaN one none).  Depends on alpha alone: LLVM computes it once per call."""
+    ea = ((f64_bits(np.float64(alpha)) >> 52) & 0x7FF) - 1023  # the exponent of |alpha|
+    return np.float64(_DEEP_K - ea)
+
+
+@jitable
+def scaled_exp(x, x_lo, g, alpha, single, deep=True):
     """g * alpha * exp(x + x_lo) for x <= 0 as float64 (x > 0 is treated as 0).
 
-    ``alpha * 2**k`` is exact, so ``alpha * exp(x)`` is one FMA; the product is formed with
-    2**(k+64) and scaled back last, so results in the subnormal range are rounded only once.
+    With s = alpha * 2**k (exact while normal), ``fma(s, p, s)`` is alpha * exp(x) rounded
+    once and g times it rounds once more, into the subnormal range too.  Where s itself
+    would be tiny (k < ``deep_k(alpha)``: x < -692 for alpha = 1) the lane computes with
+    2**(k+64) and multiplies by 2**-64 last, so that s keeps its bits; the product there is
+    below 2**26 * |g| and cannot overflow.  Until 2026-12-05 every lane was scaled, and
+    g * alpha * exp(x) overflowed to inf for |g * alpha| > 2**960 (a float64 gradient of
+    1e300 at x = -1e-4 gave inf).
+
+    ``deep=False``: the caller knows that no lane has k < ``deep_k(alpha)`` (the kernels'
+    blocks whose x are all >= ``fast_grad_lo``), and the scale, its select and the final
+    multiply are left out; the lanes compute the same bits as with ``deep``.
     """
-    t, r, c = _reduce(np.float64(x), _EXP_LO, single)
+    t, r, c = _reduce(np.float64(x), _EXP_LO if deep else -np.inf, single)
     q = r * r * _h(r, single)
     p = r + fma(c + x_lo, 1.0 + (r + q), q)
-    s = alpha * _pow2(t, _EXP_SHIFT)
-    return (g * fma(s, p, s)) * _EXP_UNSCALE
+    if deep:
+        low = t - _MAGIC < deep_k(alpha)  # (t - _MAGIC is _reduce's k: LLVM computes it once)
+        s = alpha * _pow2(t, _EXP_SHIFT if low else 0)
+        return (g * fma(s, p, s)) * (_EXP_UNSCALE if low else 1.0)
+    s = alpha * _pow2(t, 0)
+    return g * fma(s, p, s)
 
 
 # float32 g * alpha * exp(x) rounds to 0 below x = -281.4 for every float32 g and alpha
@@ -639,11 +662,16 @@ _FAST_ALPHA_MIN, _FAST_ALPHA_MAX = 2.0**-20, 2.0**20
 def fast_grad_lo(alpha, x):
     """The least x for which the ``FAST_GRAD`` functions hold with this alpha, in the type of
     the array ``x``: FAST_GRAD_LO for a float32 ``x`` with alpha None (alpha = 1) or in
-    [2^-20, 2^20] in magnitude, else NaN (never: every ``x >= lo`` is False)."""
-    ok = is_single(x)
+    [2^-20, 2^20] in magnitude, else NaN (never: every ``x >= lo`` is False).  For a float64
+    ``x``: the x above which no lane of ``scaled_exp`` is scaled (k >= ``deep_k(alpha)``),
+    -692.4 for alpha = 1."""
+    if not is_single(x):
+        a = 1.0 if alpha is None else np.float64(alpha)
+        return like(x, (deep_k(a) + 1.0) * _LN2_HI)
+    ok = True
     if alpha is not None:
         m = abs(np.float64(alpha))
-        ok = ok and m >= _FAST_ALPHA_MIN and m <= _FAST_ALPHA_MAX
+        ok = m >= _FAST_ALPHA_MIN and m <= _FAST_ALPHA_MAX
     return like(x, FAST_GRAD_LO if ok else np.nan)
 
 
@@ -846,7 +874,7 @@ def elu_grad_x(g, x, alpha):
 
 
 @jitable
-def elu_grad_x_fast(g, x, alpha):
+def elu_grad_x_fast32(g, x, alpha):
     """``elu_grad_x`` for a float32 x >= FAST_GRAD_LO or > 0, in float32 alone (see
     ``fast_exp32``): the kernels' loop on blocks where that holds.
 
@@ -871,7 +899,7 @@ def elu_grad_x_fast(g, x, alpha):
 
 
 @jitable
-def selu_grad_x_fast(g, x, alpha):
+def selu_grad_x_fast32(g, x, alpha):
     """``selu_grad_x`` on the same terms as ``elu_grad_x_fast``: the constants as float32
     hi + lo pairs (``_F32[9]``, ``_F32[10]``), each product rounded once; g = +-0.0 gives
     itself (see there)."""
@@ -885,12 +913,12 @@ def selu_grad_x_fast(g, x, alpha):
 
 
 @jitable
-def celu_grad_x_fast(g, x, alpha):
+def celu_grad_x_fast32(g, x, alpha):
     """``celu_grad_x``'s loop for blocks in range at alpha = 1 (None), where CELU's gradient
     is ELU's: ``elu_grad_x_fast``.  No other alpha has one (``fast_grad_lo_unit``); for
     those this compiles to the general function and never runs."""
     if alpha is None:
-        return elu_grad_x_fast(g, x, alpha)
+        return elu_grad_x_fast32(g, x, alpha)
     return celu_grad_x(g, x, alpha)
 
 
@@ -902,11 +930,67 @@ def fast_grad_lo_unit(alpha, x):
     return like(x, np.nan)
 
 
-# The gradients whose float32 kernels have a float32-only loop for blocks in the common range,
-# with the function that gives the least x of that range for an alpha (NaN: none).
+# -- the float64 gradients from x where no lane needs scaled_exp's deep scale ---------------
+# The same bits as the general functions (``deep=False`` drops a select and a multiply that
+# are the identity there), so every entry point agrees wherever the blocks fall.
+@jitable
+def elu_grad_x_fast64(g, x, alpha):
+    """``elu_grad_x`` for float64 x >= ``fast_grad_lo(alpha, x)`` (or > 0, or NaN g)."""
+    a = 1.0 if alpha is None else alpha
+    neg = scaled_exp(x, 0.0, np.float64(g), a, False, False)
+    return np.float64(g) if x > 0 else neg
+
+
+@jitable
+def selu_grad_x_fast64(g, x, alpha):
+    """``selu_grad_x`` on the same terms as ``elu_grad_x_fast64``."""
+    neg = scaled_exp(x, 0.0, np.float64(g), SELU_SCALE_ALPHA, False, False)
+    return g * SELU_SCALE if x > 0 else neg
+
+
+@jitable
+def celu_grad_x_fast64(g, x, alpha):
+    """``celu_grad_x`` at alpha = 1 (None), ELU's (see ``celu_grad_x_fast32``)."""
+    if alpha is None:
+        return elu_grad_x_fast64(g, x, alpha)
+    return celu_grad_x(g, x, alpha)
+
+
+@jitable
+def fast_grad_lo_selu(alpha, x):
+    """``fast_grad_lo`` for SELU: float64 with SELU's own constant (``alpha`` plays no part
+    in SELU; its float32 loop keeps the range check of the alpha it is given)."""
+    if is_single(x):
+        return fast_grad_lo(alpha, x)
+    return fast_grad_lo(None, x)  # SELU_SCALE_ALPHA has alpha = 1's exponent
+
+
+def _per_precision(single, double):
+    """A function ``f(g, x, alpha)`` that runs ``single`` for a float32 (or float16) x and
+    ``double`` for a float64 one, chosen when it is compiled (each has its own return type)."""
+
+    def fn(g, x, alpha):
+        return (single if is_single(x) else double)(g, x, alpha)
+
+    @overload(fn)
+    def _impl(g, x, alpha):
+        e = _element(x)
+        return single if isinstance(e, types.Float) and e.bitwidth <= 32 else double
+
+    return fn
+
+
+elu_grad_x_fast = _per_precision(elu_grad_x_fast32, elu_grad_x_fast64)
+selu_grad_x_fast = _per_precision(selu_grad_x_fast32, selu_grad_x_fast64)
+celu_grad_x_fast = _per_precision(celu_grad_x_fast32, celu_grad_x_fast64)
+
+
+# The gradients whose kernels have a loop for blocks in the common range (float32: float32
+# alone; float64: without the deep scale), with the function that gives the least x of that
+# range for an alpha (NaN: none).
 FAST_GRAD = {
     "elu_grad_x": (elu_grad_x_fast, fast_grad_lo),
-    "selu_grad_x": (selu_grad_x_fast, fast_grad_lo),
+    "selu_grad_x": (selu_grad_x_fast, fast_grad_lo_selu),
     "celu_grad_x": (celu_grad_x_fast, fast_grad_lo_unit),
 }
 
