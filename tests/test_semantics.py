@@ -486,7 +486,10 @@ def test_float64_gradient_from_x_of_huge_grads_is_finite():
                 got_u = u(g, x, alpha) if act.has_alpha else u(g, x)
             s = getattr(scalar, f"{act.name}_grad_x")
             got_s = np.array(
-                [s(gi, xi, **({"alpha": alpha} if act.has_alpha else {})) for gi, xi in zip(g, x)]
+                [
+                    s(gi, xi, **({"alpha": alpha} if act.has_alpha else {}))
+                    for gi, xi in zip(g, x, strict=True)
+                ]
             )
             for got in (
                 act.grad(g, x=x, **kw),
