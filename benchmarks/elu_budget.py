@@ -1,0 +1,100 @@
+"""Where the time of ``elu(x, out=x)`` on 2^20 float32 values (the PyTorch row) goes::
+
+    python benchmarks/elu_budget.py [--rounds 400]
+
+1. The clock: a chain of dependent scalar FMAs (4 cycles each on AMD Zen 3/4 and Intel
+   since Skylake), ns per FMA and the GHz that implies.
+2. The arithmetic alone: the float32 alpha = 1 ELU (``_math.elu(x, None)``) in the kernels'
+   block shape (256-element blocks, 512-bit vectors, whole-vector stores), serial, 2000
+   in-place passes over 4096 values (in L1): ns per element, cycles per 16 values at that
+   clock, and the time 2^20 values would take on the threads Numba has, with nothing else.
+3. 2^20 values in place: the parallel kernel called directly, and ``elu_numba.elu(x,
+   out=x)``, in alternating rounds (the array refreshed from a copy before each call).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+import numba
+import numpy as np
+
+import elu_numba
+from elu_numba import _cpu, _math
+
+BLOCK = _cpu.BLOCK
+
+
+@numba.njit
+def _fma_chain(n, a, b):
+    x = 0.5
+    for _ in range(n):
+        x = _math.fma(x, a, b)
+    return x
+
+
+@numba.njit(error_model="numpy")
+def _passes(x, reps):
+    for _ in range(reps):
+        for b in range(x.size // BLOCK):
+            _cpu._wide_vectors()
+            xb = x[b * BLOCK : (b + 1) * BLOCK]
+            for j in range(BLOCK):
+                xb[j] = _cpu._frozen(_math.elu(xb[j], None))
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--rounds", type=int, default=400)
+    args = p.parse_args(argv)
+
+    n = 10**8
+    _fma_chain(10, 0.999, 1e-3)
+    ns = min(_timed(lambda: _fma_chain(n, 0.999, 1e-3)) for _ in range(3)) / n * 1e9
+    ghz = 4 / ns
+    print(f"clock: {ns:.3f} ns per dependent FMA -> {ghz:.2f} GHz at 4 cycles each")
+
+    rng = np.random.default_rng(0)
+    small = rng.normal(0.0, 3.0, 4096).astype(np.float32)
+    work = small.copy()
+    _passes(work, 1)
+    reps = 2000
+    best = min(_timed(lambda: _passes(work, reps)) for _ in range(7))
+    per = best / (reps * small.size) * 1e9
+    threads = numba.get_num_threads()
+    print(
+        f"arithmetic: {per:.4f} ns per element serial in L1, {per * 16 * ghz:.1f} cycles per "
+        f"16 values; 2^20 values on {threads} threads: {per * (1 << 20) / threads / 1e3:.1f} us"
+    )
+
+    base = rng.normal(0.0, 3.0, 1 << 20).astype(np.float32)
+    a = base.copy()
+    kern = _cpu.loops("elu", True, "inplace")
+    calls = {
+        "kernel (parallel, direct)": lambda: kern(a, None),
+        "elu_numba.elu(x, out=x)": lambda: elu_numba.elu(a, out=a),
+    }
+    for f in calls.values():
+        f()
+    times = {name: [] for name in calls}
+    for _ in range(args.rounds):
+        for name, f in calls.items():
+            a[:] = base
+            times[name].append(_timed(f))
+    for name, t in times.items():
+        t = np.array(t) * 1e6
+        med, p25 = np.median(t), np.percentile(t, 25)
+        print(f"2^20 in place, {name}: median {med:.1f} us, p25 {p25:.1f}")
+    return 0
+
+
+def _timed(f) -> float:
+    t = time.perf_counter()
+    f()
+    return time.perf_counter() - t
+
+
+if __name__ == "__main__":
+    sys.exit(main())
