@@ -461,6 +461,25 @@ def test_float64_gradient_from_x_blocks_give_the_general_bits(name, mode):
             np.testing.assert_array_equal(got.view(np.int64), want.view(np.int64))
 
 
+def test_float64_gradient_from_x_at_large_alphas_below_the_normal_exp():
+    """Where exp(x) < 2^-1000 (x < -693) and alpha is large, g * alpha * exp(x) is a normal
+    float64 again: its lanes compute 2**k scaled (``_math.deep_k`` is -1000 at most), in
+    every entry point, within the float64 gradient bound (before that bound, a lane with
+    k < -1022 and alpha 2^900 built 2**k from bits that cannot hold it: +inf)."""
+    from elu_numba import scalar, ufuncs
+
+    act = next(a for a in ACTS if a.name == "elu")
+    rng = np.random.default_rng(13)
+    x = rng.uniform(-745.0, -693.0, 3 * 256 + 5)
+    g = rng.uniform(-2, 2, x.size) * 2.0 ** rng.integers(-100, 300, x.size)
+    for alpha in (2.0**900, -(2.0**500), 1e10, 3.0):
+        ref = g.astype(np.longdouble) * act.derivative(x, alpha)
+        got_s = np.array([scalar.elu_grad_x(gi, xi, alpha) for gi, xi in zip(g, x, strict=True)])
+        for got in (en.elu_grad(g, x=x, alpha=alpha), ufuncs.elu_grad_x(g, x, alpha), got_s):
+            assert np.isfinite(got).all(), alpha
+            assert ulp_error(got, ref, np.float64).max() <= 3.0, alpha
+
+
 def test_float64_gradient_from_x_of_huge_grads_is_finite():
     """g * alpha * exp(x) in float64 for |g * alpha| up to the largest float: no overflow to
     inf where the result is finite (until 2026-12-05 every lane was computed with 2**(k+64)

@@ -575,11 +575,14 @@ def _real_impl(x):
 
 @jitable
 def deep_k(alpha):
-    """The k below which ``scaled_exp`` scales 2**k up: |alpha| * 2**k >= 2**-1000 from there
-    on (for every finite alpha; a subnormal or zero alpha scales every lane, an infinite or
-    NaN one none).  Depends on alpha alone: LLVM computes it once per call."""
+    """The k below which ``scaled_exp`` scales 2**k up: from there on 2**k and |alpha| * 2**k
+    are both >= 2**-1000 (for every finite alpha; a subnormal or zero alpha scales every
+    lane), -1000 for |alpha| >= 1.  Depends on alpha alone: LLVM computes it once per call.
+    (Without the bound on 2**k itself, a large alpha left lanes with k < -1022 unscaled,
+    whose 2**k the exponent bits cannot hold: +inf for ``elu_grad(-7e133, x=-725.4,
+    alpha=2**900)``, found the same day by the test of every block's bits.)"""
     ea = ((f64_bits(np.float64(alpha)) >> 52) & 0x7FF) - 1023  # the exponent of |alpha|
-    return np.float64(_DEEP_K - ea)
+    return np.float64(max(_DEEP_K - ea, _DEEP_K))
 
 
 @jitable
@@ -664,7 +667,7 @@ def fast_grad_lo(alpha, x):
     the array ``x``: FAST_GRAD_LO for a float32 ``x`` with alpha None (alpha = 1) or in
     [2^-20, 2^20] in magnitude, else NaN (never: every ``x >= lo`` is False).  For a float64
     ``x``: the x above which no lane of ``scaled_exp`` is scaled (k >= ``deep_k(alpha)``),
-    -692.4 for alpha = 1."""
+    -692.4 for |alpha| >= 1."""
     if not is_single(x):
         a = 1.0 if alpha is None else np.float64(alpha)
         return like(x, (deep_k(a) + 1.0) * _LN2_HI)
