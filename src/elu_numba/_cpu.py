@@ -212,6 +212,19 @@ def _patched(lo):
 
 
 @register_jitable(fastmath=set(FASTMATH))
+def _redo(fn, gb, vb, ob, alpha, lo, count):
+    """The ``count`` elements x < lo (or NaN) of a block, redone with ``fn`` into ob (which
+    may be gb: in place, those elements kept their grad): a scalar loop (the early exit)
+    that stops after the last."""
+    for j in range(BLOCK):
+        if count == 0:
+            break
+        if not (vb[j] >= lo):
+            ob[j] = fn(gb[j], vb[j], alpha)
+            count -= 1
+
+
+@register_jitable(fastmath=set(FASTMATH))
 def _fast_block(g, v, lo):
     """True when every one of the BLOCK values of ``v`` is >= lo and every one of ``g`` is
     below 2^64 in magnitude (float64: finite) (False for NaN, and at once for lo = NaN: LLVM
@@ -304,12 +317,7 @@ def _binary(fn, parallel, mode, ahead=AHEAD, fast=None):
                         skip = not (xj >= lo)
                         out_of_range += skip
                         gb[j] = _frozen(gj if skip else fast(gj, xj, alpha))
-                    for j in range(BLOCK):  # scalar (the early exit): the few x < lo
-                        if out_of_range == 0:
-                            break
-                        if not (vb[j] >= lo):
-                            gb[j] = fn(gb[j], vb[j], alpha)
-                            out_of_range -= 1
+                    _redo(fn, gb, vb, gb, alpha, lo, out_of_range)
                 elif _fast_block(gb, vb, lo):
                     for j in range(BLOCK):
                         gb[j] = _frozen(fast(gb[j], vb[j], alpha))
@@ -357,12 +365,7 @@ def _binary(fn, parallel, mode, ahead=AHEAD, fast=None):
                     for j in range(BLOCK):
                         out_of_range += not (vb[j] >= lo)
                         ob[j] = fast(gb[j], vb[j], alpha)
-                    for j in range(BLOCK):
-                        if out_of_range == 0:
-                            break
-                        if not (vb[j] >= lo):
-                            ob[j] = fn(gb[j], vb[j], alpha)
-                            out_of_range -= 1
+                    _redo(fn, gb, vb, ob, alpha, lo, out_of_range)
                 elif _fast_block(gb, vb, lo):
                     for j in range(BLOCK):
                         ob[j] = fast(gb[j], vb[j], alpha)
