@@ -465,14 +465,17 @@ def test_float64_gradient_from_x_at_large_alphas_below_the_normal_exp():
     """Where exp(x) < 2^-1000 (x < -693) and alpha is large, g * alpha * exp(x) is a normal
     float64 again: its lanes compute 2**k scaled (``_math.deep_k`` is -1000 at most), in
     every entry point, within the float64 gradient bound (before that bound, a lane with
-    k < -1022 and alpha 2^900 built 2**k from bits that cannot hold it: +inf)."""
+    k < -1022 and alpha 2^900 built 2**k from bits that cannot hold it: +inf), also where
+    |g * alpha| is far above the largest float (those lanes take alpha's exponent out of
+    the scale: with alpha * 2**(k+64), g = 1e300 and alpha = 1e300 gave inf)."""
     from elu_numba import scalar, ufuncs
 
     act = next(a for a in ACTS if a.name == "elu")
     rng = np.random.default_rng(13)
     x = rng.uniform(-745.0, -693.0, 3 * 256 + 5)
     g = rng.uniform(-2, 2, x.size) * 2.0 ** rng.integers(-100, 300, x.size)
-    for alpha in (2.0**900, -(2.0**500), 1e10, 3.0):
+    g[::7] *= 2.0**700  # huge grads with huge alphas: the product itself is finite
+    for alpha in (2.0**900, -(2.0**500), 1e10, 3.0, 2.0**1023):
         ref = g.astype(np.longdouble) * act.derivative(x, alpha)
         got_s = np.array([scalar.elu_grad_x(gi, xi, alpha) for gi, xi in zip(g, x, strict=True)])
         for got in (en.elu_grad(g, x=x, alpha=alpha), ufuncs.elu_grad_x(g, x, alpha), got_s):

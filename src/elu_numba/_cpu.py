@@ -227,14 +227,14 @@ def _redo(fn, gb, vb, ob, alpha, lo, count):
 @register_jitable(fastmath=set(FASTMATH))
 def _fast_block(g, v, lo):
     """True when every one of the BLOCK values of ``v`` is >= lo and every one of ``g`` is
-    below 2^64 in magnitude (float64: finite) (False for NaN, and at once for lo = NaN: LLVM
-    then drops the loop and the branch it guards).  Larger float32 grads take the general
-    loop: an infinite g made the fast one's ``fma(g s, e, g s)`` inf - inf, NaN where the
-    result is +-inf, and a finite one near the largest float32 overflowed the float32
-    products of the lanes x > 0, which the select discards (the ufuncs raised the overflow
-    flag).  Below 2^64 times |alpha| <= 2^20 (``fast_grad_lo``) nothing overflows.  One
-    compare per vector, as for the infinite g alone.  (The float64 loop gives the general
-    loop's bits for any g; the check costs the same.)"""
+    below 2^64 in magnitude (False for NaN, and at once for lo = NaN: LLVM then drops the
+    loop and the branch it guards); float64: no x below lo (NaN x passes: the variant gives
+    the general bits there too), any g.  Larger float32 grads take the general loop: an
+    infinite g made the fast one's ``fma(g s, e, g s)`` inf - inf, NaN where the result is
+    +-inf, and a finite one near the largest float32 overflowed the float32 products of the
+    lanes x > 0, which the select discards (the ufuncs raised the overflow flag).  Below
+    2^64 times |alpha| <= 2^20 (``fast_grad_lo``) nothing overflows.  One compare per
+    vector, as for the infinite g alone."""
     ok = lo == lo
     if ok:
         if _math.is_single(lo):

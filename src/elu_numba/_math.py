@@ -63,10 +63,9 @@ _LN2_HI = 0.6931471803691238  # ln 2 with 33 significant bits: k * _LN2_HI is ex
 _LN2_LO = 1.9082149292705877e-10  # ln 2 - _LN2_HI
 _MAGIC = 6755399441055744.0  # 1.5 * 2**52: adding it rounds to an integer, kept in the low bits
 _ONE_BITS = 0x3FF0000000000000  # bits of 1.0 (exponent bias << 52)
-_EXP_SHIFT = 64  # scaled_exp builds 2**(k+64) where alpha * 2**k is tiny, then scales by
-_EXP_UNSCALE = 2.0**-_EXP_SHIFT  # 2**-64, so results in the subnormal range are rounded once
-_EXP_LO = -750.0  # exp(x) rounds to 0 in float64 below -745.2; 2**(k+64) stays normal
-_DEEP_K = -1000  # scaled_exp scales the lanes where |alpha| * 2**k < 2**-1000 (see there)
+_EXP_SHIFT = 64  # scaled_exp builds 2**(k+64) where 2**k or alpha * 2**k is tiny (see there)
+_EXP_LO = -750.0  # exp(x) rounds to 0 in float64 below -745.2 (for |g * alpha| < 2**8)
+_DEEP_K = -1000  # scaled_exp scales the lanes where 2**k or |alpha| * 2**k < 2**-1000
 
 # h(r) = (expm1(r) - r) / r**2 on |r| <= ln(2)/2, lowest power first (tools/fit_expm1.py 5 / 10)
 _H32 = (
@@ -586,19 +585,32 @@ def deep_k(alpha):
 
 
 @jitable
+def _deep_alpha(alpha):
+    """(alpha * 2**-e, 2**(e - 64)) with e = alpha's exponent clamped to [0, 64]: the factors
+    of a deep lane of ``scaled_exp``.  Depends on alpha alone (once per call)."""
+    ea = ((f64_bits(np.float64(alpha)) >> 52) & 0x7FF) - 1023
+    e = min(max(ea, 0), _EXP_SHIFT)
+    return alpha * bits_f64((1023 - e) << 52), bits_f64((1023 + e - _EXP_SHIFT) << 52)
+
+
+@jitable
 def scaled_exp(x, x_lo, g, alpha, single, deep=True):
     """g * alpha * exp(x + x_lo) for x <= 0 as float64 (x > 0 is treated as 0).
 
     With s = alpha * 2**k (exact while normal), ``fma(s, p, s)`` is alpha * exp(x) rounded
-    once and g times it rounds once more, into the subnormal range too.  Where s itself
-    would be tiny (k < ``deep_k(alpha)``: x < -692 for alpha = 1) the lane computes with
-    2**(k+64) and multiplies by 2**-64 last, so that s keeps its bits; the product there is
-    below 2**26 * |g| and cannot overflow.  Until 2026-12-05 every lane was scaled, and
-    g * alpha * exp(x) overflowed to inf for |g * alpha| > 2**960 (a float64 gradient of
-    1e300 at x = -1e-4 gave inf).
+    once and g times it rounds once more, into the subnormal range too.  Where 2**k or s
+    would be tiny (k < ``deep_k(alpha)``: x < -692 for |alpha| >= 1) the lane computes with
+    (alpha * 2**-e) * 2**(k+64) and multiplies by 2**(e-64) last (e: alpha's exponent,
+    clamped to [0, 64], ``_deep_alpha``), so that s keeps its bits and g * fma(s, p, s)
+    stays below 2**90 * |g| (for a large alpha, the true product and its overflow).  Until
+    2026-12-05 every lane computed with alpha * 2**(k+64), and g * alpha * exp(x)
+    overflowed to inf for |g * alpha| > 2**960 (a float64 gradient of 1e300 at x = -1e-4
+    gave inf).  Those lanes round twice where the result is subnormal; below x = -745 (the
+    clamp, ``_EXP_LO``) the result is g * alpha * exp(-750), right only while
+    |g * alpha| < 2**8; and for |alpha| < 2**-4 the scaled s may itself be subnormal there.
 
     ``deep=False``: the caller knows that no lane has k < ``deep_k(alpha)`` (the kernels'
-    blocks whose x are all >= ``fast_grad_lo``), and the scale, its select and the final
+    blocks whose x are all >= ``fast_grad_lo``), and the scale, its selects and the final
     multiply are left out; the lanes compute the same bits as with ``deep``.
     """
     t, r, c = _reduce(np.float64(x), _EXP_LO if deep else -np.inf, single)
@@ -606,8 +618,9 @@ def scaled_exp(x, x_lo, g, alpha, single, deep=True):
     p = r + fma(c + x_lo, 1.0 + (r + q), q)
     if deep:
         low = t - _MAGIC < deep_k(alpha)  # (t - _MAGIC is _reduce's k: LLVM computes it once)
-        s = alpha * _pow2(t, _EXP_SHIFT if low else 0)
-        return (g * fma(s, p, s)) * (_EXP_UNSCALE if low else 1.0)
+        a_deep, unscale = _deep_alpha(alpha)
+        s = (a_deep if low else alpha) * _pow2(t, _EXP_SHIFT if low else 0)
+        return (g * fma(s, p, s)) * (unscale if low else 1.0)
     s = alpha * _pow2(t, 0)
     return g * fma(s, p, s)
 
@@ -651,11 +664,9 @@ def scaled_exp32(x, g, alpha):
 # is needed for the range.  The kernels run it on a block of a float32 array only when every
 # x of the block is >= FAST_GRAD_LO (NaN is not), else the block takes ``_grad_exp``.
 #
-# float64 has no such loop.  One was tried (2026-12-05: the same form with x >= -600, the
-# forward polynomial by pairs, no 2**64 scaling; 5.9 instructions per element instead of
-# 7.3): elu_grad(g, x=x, out=g) over 2^25 float64 values took 21 ms instead of 23 in
-# ``benchmarks/targets.py`` on the Zen 4 VM, too little to give up what the float64 path
-# has now: the njit functions, the ufuncs and the scalar functions give the same bits.
+# float64's variants (below, ``elu_grad_x_fast64``) are the general functions without the
+# deep scale of ``scaled_exp``: the same bits where they run.  (An earlier float64 loop of
+# 2026-12-05, with the forward polynomial by pairs and other bits, was not kept.)
 FAST_GRAD_LO = -60.0
 _FAST_GRAD_LO_BITS = np.int32(np.float32(FAST_GRAD_LO).view(np.int32))
 _FAST_ALPHA_MIN, _FAST_ALPHA_MAX = 2.0**-20, 2.0**20
@@ -938,7 +949,8 @@ def fast_grad_lo_unit(alpha, x):
 # are the identity there), so every entry point agrees wherever the blocks fall.
 @jitable
 def elu_grad_x_fast64(g, x, alpha):
-    """``elu_grad_x`` for float64 x >= ``fast_grad_lo(alpha, x)`` (or > 0, or NaN g)."""
+    """``elu_grad_x`` for float64 x >= ``fast_grad_lo(alpha, x)``, x > 0 or x NaN (NaN
+    either way; the ufuncs' block check lets NaN x through)."""
     a = 1.0 if alpha is None else alpha
     neg = scaled_exp(x, 0.0, np.float64(g), a, False, False)
     return np.float64(g) if x > 0 else neg
