@@ -112,7 +112,9 @@ def client():
         processes=True,
         threads_per_worker=1,
         host="127.0.0.1",
-        dashboard_address=None,
+        # a free port: `tox p` runs this in two envs at once, and with None (8787) the second
+        # got "Port 8787 is already in use", a warning, so an error here
+        dashboard_address=":0",
         memory_limit=WORKER_MEMORY,
     )
     with cluster, distributed.Client(cluster) as c:
