@@ -2,7 +2,7 @@
 
     python tools/ulp_sweep.py [--fn elu celu selu elu_grad_x ...] [--alpha 1.7] [--stride 1]
     python tools/ulp_sweep.py --fn elu_grad_x selu_grad_x --grads random [--stride 97]
-    python tools/ulp_sweep.py --float64 [--n 10000000] [--fn elu celu] [--alpha 1.7]
+    python tools/ulp_sweep.py --float64 [--n 10000000] [--fn elu celu elu_grad_x] [--alpha 1.7]
 
 Prints, per function, the max error in ULP of the exact value (|got - exact| / spacing) and
 the max number of float32 steps between the result and the correctly rounded value, against
@@ -15,12 +15,16 @@ grad (gradient).  ``--stride N`` takes every N-th bit pattern for a quick run.  
 ``--grads random`` gives the gradients grads of random sign and magnitude (2^-140 to 2^20)
 instead of 1, so that their results also reach the subnormals and the smallest normals.
 
-``--float64`` checks the float64 activations on ``--n`` inputs (default 10^7: the edge
-values, a uniform spread over the branch [-40, 0], and magnitudes log-uniform from 2^-1074
-to 2^10), against a longdouble reference (64-bit significand: its own error is ~2^-11 of a
-float64 ULP; ``tests/test_accuracy.py`` checks it against mpmath).  For CELU the quotient
+``--float64`` checks the float64 activations and gradients from x on ``--n`` inputs
+(default 10^7: the edge values, a uniform spread over the branch [-40, 0], and magnitudes
+log-uniform from 2^-1074 to 2^10; gradients with grad = 1, or with ``--grads random``
+grads of random sign and magnitude 2^-60 to 2^7), against a longdouble reference
+(64-bit significand: its own error is ~2^-11 of a float64 ULP; ``tests/test_accuracy.py``
+checks it against mpmath).  For CELU the quotient
 x / alpha is rounded in longdouble first, which can move the reference by
-|x / alpha| * 2^-64 relative: up to 0.01 of a float64 ULP for |x / alpha| <= 40.
+|x / alpha| * 2^-64 relative: up to 0.01 of a float64 ULP for |x / alpha| <= 40; the
+gradient's reference takes that rounding back (``exp_quotient64``), as its x / alpha
+reaches 600.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ import numpy as np
 import elu_numba as en
 
 SA, SS = en.SELU_ALPHA, en.SELU_SCALE
+# SELU_SCALE * SELU_ALPHA from the paper's digits, in longdouble (64-bit significand)
+_SELU_SA = "1.758099340847376859940217520812"
 BOUND = {"elu": 1.0, "celu": 1.0, "selu": 2.0}
 
 
@@ -123,13 +129,39 @@ def values64(n: int, seed: int = 0) -> np.ndarray:
     return np.concatenate([edges, spread, mags])
 
 
+def _split_ld(v: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """v = hi + lo exactly (longdouble), hi with at most 64 - ``bits`` significant bits."""
+    c = np.longdouble(2.0**bits + 1.0)
+    with np.errstate(invalid="ignore", over="ignore"):  # inf and NaN give NaN pieces
+        t = v * c
+        hi = t - (t - v)
+        return hi, v - hi
+
+
+def exp_quotient64(x: np.ndarray, a: float) -> np.ndarray:
+    """exp(x / a) in longdouble with the quotient's rounding error taken back: u = x / a is
+    rounded (2^-64 relative, up to 0.3 of a float64 ULP of exp at |u| = 700); its remainder
+    x - u a is computed exactly from 32-bit pieces of u and a, and exp moves by rem / a."""
+    d, al = x.astype(np.longdouble), np.longdouble(a)
+    u = d / al
+    uh, ul = _split_ld(u, 32)
+    ah, alo = _split_ld(al, 32)
+    with np.errstate(invalid="ignore"):  # inf / NaN x: u's value is all that counts there
+        rem = (((d - uh * ah) - uh * alo) - ul * ah) - ul * alo
+        corr = np.where(np.isfinite(u), rem / al, 0)
+    return np.exp(u) * (1 + corr)
+
+
 def reference64(fn: str, x: np.ndarray, a: float) -> np.ndarray:
     d, al = x.astype(np.longdouble), np.longdouble(a)
-    ld = np.longdouble
+    sa = np.longdouble(_SELU_SA)
     return {
         "elu": al * np.expm1(d),
         "celu": al * np.expm1(d / al),
-        "selu": ld(SS) * ld(SA) * np.expm1(d),
+        "selu": np.longdouble(SS) * np.longdouble(SA) * np.expm1(d),
+        "elu_grad_x": al * np.exp(d),
+        "celu_grad_x": exp_quotient64(x, a),
+        "selu_grad_x": sa * np.exp(d),
     }[fn]
 
 
@@ -141,14 +173,30 @@ def ulp64(got: np.ndarray, ref: np.ndarray) -> np.ndarray:
     return np.where(same, 0.0, err.astype(np.float64))
 
 
-def sweep64(fn: str, alpha: float, n: int = 10**7, chunk: int = 1 << 22) -> float:
-    """The max ULP error of the float64 ``fn`` over ``values64(n)``."""
+def random_grads64(n: int, seed: int) -> np.ndarray:
+    """n float64 grads of random sign and magnitude 2^-60 to 2^7 (log-uniform): within the
+    range where the gradients' clamp below x = -745 holds (|grad * alpha| < 2^8)."""
+    rng = np.random.default_rng(seed)
+    g = np.exp2(rng.uniform(-60.0, 7.0, n))
+    return np.where(rng.random(n) < 0.5, -g, g)
+
+
+def sweep64(
+    fn: str, alpha: float, n: int = 10**7, chunk: int = 1 << 22, grads: str = "ones"
+) -> float:
+    """The max ULP error of the float64 ``fn`` over ``values64(n)``; gradients from x with
+    grad = 1, or ``grads="random"``: ``random_grads64``."""
     x = values64(n)
     worst = 0.0
     for lo in range(0, n, chunk):
         xs = x[lo : lo + chunk]
-        got = compute(fn, xs, alpha)
-        worst = max(worst, float(ulp64(got, reference64(fn, xs, alpha)).max()))
+        g = random_grads64(xs.size, lo) if grads == "random" else np.ones_like(xs)
+        if fn.endswith("_grad_x"):
+            got = compute(fn, xs, alpha, g)
+            ref = g.astype(np.longdouble) * reference64(fn, xs, alpha)
+        else:
+            got, ref = compute(fn, xs, alpha), reference64(fn, xs, alpha)
+        worst = max(worst, float(ulp64(got, ref).max()))
     return worst
 
 
@@ -169,7 +217,7 @@ def main(argv=None) -> int:
     ok = True
     if args.float64:
         for fn in args.fn:
-            worst = sweep64(fn, args.alpha, args.n)
+            worst = sweep64(fn, args.alpha, args.n, grads=args.grads)
             bound = BOUND.get(fn, 2.0)
             ok &= worst <= bound
             print(

@@ -16,13 +16,14 @@ cached on disk.
 """
 
 from ._api import celu, celu_grad, elu, elu_grad, relu, relu_grad, selu, selu_grad
-from ._math import SELU_ALPHA, SELU_SCALE
+from ._math import SELU_ALPHA, SELU_SCALE, SELU_SCALE_ALPHA
 
 __version__ = "0.1.0"
 
 __all__ = [
     "SELU_ALPHA",
     "SELU_SCALE",
+    "SELU_SCALE_ALPHA",
     "celu",
     "celu_grad",
     "elu",

@@ -397,8 +397,8 @@ elu_grad.__doc__ = "Gradient of :func:`elu`: ``grad if x > 0 else grad * alpha *
 )
 selu_grad.__doc__ = (
     "Gradient of :func:`selu`: ``grad * SELU_SCALE`` where x > 0, else "
-    "``grad * SELU_SCALE * SELU_ALPHA * exp(x)``; from y: ``grad * (y + SELU_SCALE * "
-    "SELU_ALPHA)`` where y <= 0." + _GRAD_DOC
+    "``grad * SELU_SCALE_ALPHA * exp(x)``; from y: ``grad * (y + SELU_SCALE_ALPHA)`` "
+    "where y <= 0 (``SELU_SCALE_ALPHA``: the float64 nearest SELU_SCALE * SELU_ALPHA)." + _GRAD_DOC
 )
 celu_grad.__doc__ = (
     "Gradient of :func:`celu`: ``grad if x > 0 else grad * exp(x / alpha)``; from y: "

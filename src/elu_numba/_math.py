@@ -54,9 +54,17 @@ from numba.extending import intrinsic, overload
 
 from ._options import jitable
 
-SELU_ALPHA = 1.6732632423543772848170429916717
-SELU_SCALE = 1.0507009873554804934193349852946
-SELU_SCALE_ALPHA = SELU_SCALE * SELU_ALPHA
+# the SELU paper's constants (Klambauer et al. 2017, 32 digits), as decimal strings
+_SELU_DIGITS = ("1.6732632423543772848170429916717", "1.0507009873554804934193349852946")
+SELU_ALPHA = float(_SELU_DIGITS[0])
+SELU_SCALE = float(_SELU_DIGITS[1])
+# scale * alpha, the float64 nearest to the product of the paper's values (the gradients'
+# constant).  The product of the two float64 constants, which PyTorch uses, is one step
+# below it (1.06 ULP from the true value); with it float64 ``selu_grad(x=)`` reached
+# 2.71 ULP of the exact gradient, 1.64 with this one (until 2026-12-05;
+# ``tests/test_accuracy.py`` holds float64 gradients to 2 ULP since).
+_SELU_SCALE_ALPHA = Fraction(_SELU_DIGITS[0]) * Fraction(_SELU_DIGITS[1])  # exact
+SELU_SCALE_ALPHA = float(_SELU_SCALE_ALPHA)
 
 _LOG2E = 1.4426950408889634
 _LN2_HI = 0.6931471803691238  # ln 2 with 33 significant bits: k * _LN2_HI is exact
@@ -64,7 +72,11 @@ _LN2_LO = 1.9082149292705877e-10  # ln 2 - _LN2_HI
 _MAGIC = 6755399441055744.0  # 1.5 * 2**52: adding it rounds to an integer, kept in the low bits
 _ONE_BITS = 0x3FF0000000000000  # bits of 1.0 (exponent bias << 52)
 _EXP_SHIFT = 64  # scaled_exp builds 2**(k+64) where 2**k or alpha * 2**k is tiny (see there)
-_EXP_LO = -750.0  # exp(x) rounds to 0 in float64 below -745.2 (for |g * alpha| < 2**8)
+# exp(x) rounds to 0 in float64 below -745.2; the gradients clamp x here, where k = -1087
+# and scaled_exp's 2**(k+64) has the bits of +0.0: g * alpha * 0 below (for |g * alpha| <
+# 2**8 the exact value rounds to 0 there too).  r = x - k ln2 = +0.157 >= 0 there, so
+# that fma(s, p, s) keeps the sign of s = alpha * 0 (a p < 0 would make it +0.0)
+_EXP_LO = -753.3
 _DEEP_K = -1000  # scaled_exp scales the lanes where 2**k or |alpha| * 2**k < 2**-1000
 
 # h(r) = (expm1(r) - r) / r**2 on |r| <= ln(2)/2, lowest power first (tools/fit_expm1.py 5 / 10)
@@ -378,8 +390,8 @@ def _constants(dtype, lo: float, h: tuple, h_unit: tuple) -> tuple:
         ibits(f(lo).view(ibits)),  # 6: bits of lo (the float32 clamp is an integer min)
         tuple(f(c) for c in h),  # 7: h
         f(1.0),  # 8
-        _split(Fraction(SELU_SCALE) * Fraction(SELU_ALPHA), f),  # 9: hi + lo
-        _split(Fraction(SELU_SCALE), f),  # 10: hi + lo
+        _split(_SELU_SCALE_ALPHA, f),  # 9: hi + lo
+        _split(Fraction(_SELU_DIGITS[1]), f),  # 10: hi + lo
         f is np.float64,  # 11: float64: the ln2_lo correction
         f is np.float64 and not INT64_MIN_CLAMP,  # 12: clamp with a float min and max
         tuple(f(c) for c in h_unit),  # 13: h of the alpha = 1 kernel (_expm1_unit)
@@ -605,9 +617,12 @@ def scaled_exp(x, x_lo, g, alpha, single, deep=True):
     stays below 2**90 * |g| (for a large alpha, the true product and its overflow).  Until
     2026-12-05 every lane computed with alpha * 2**(k+64), and g * alpha * exp(x)
     overflowed to inf for |g * alpha| > 2**960 (a float64 gradient of 1e300 at x = -1e-4
-    gave inf).  Those lanes round twice where the result is subnormal; below x = -745 (the
-    clamp, ``_EXP_LO``) the result is g * alpha * exp(-750), right only while
-    |g * alpha| < 2**8; and for |alpha| < 2**-4 the scaled s may itself be subnormal there.
+    gave inf).  Those lanes round twice where the result is subnormal, and for
+    |alpha| < 2**-4 the scaled s may itself be subnormal there.  Below x = -753.3 (the
+    clamp, ``_EXP_LO``; -inf included) 2**(k+64) is +0.0 and the result g * alpha * 0: a
+    zero with the product's sign, right while |g * alpha| < 2**8, and NaN for an infinite g
+    (inf * 0, as in PyTorch, whose exp(x) is 0 there).  Until 2026-12-05 the clamp was at
+    -750 and gave g * alpha * exp(-750): 2e-323 for g = 1000 at x = -inf, inf for g = inf.
 
     ``deep=False``: the caller knows that no lane has k < ``deep_k(alpha)`` (the kernels'
     blocks whose x are all >= ``fast_grad_lo``), and the scale, its selects and the final
@@ -626,8 +641,11 @@ def scaled_exp(x, x_lo, g, alpha, single, deep=True):
 
 
 # float32 g * alpha * exp(x) rounds to 0 below x = -281.4 for every float32 g and alpha
-# (|g * alpha| < 2**256); the reduction below is exact down to here (|k| <= 433)
-_EXP32_LO = -300.0
+# (|g * alpha| < 2**256), whatever the reduction gives there.  At the clamp k = -1023, so
+# that the float64 2**k built from its bits is +0.0: x = -inf (and every x below) gives
+# g * alpha * 0, NaN for an infinite g (until 2026-12-05 the clamp was at -300 and gave
+# inf there)
+_EXP32_LO = -709.1
 _F32_TO_F64_BIAS = (1023 - 127) << 52  # a float32 exponent bias in bits << 52 made float64's
 
 
@@ -640,7 +658,8 @@ def scaled_exp32(x, g, alpha):
     float32 error, rounded once: at most 2^-26 where |r| >= 1/4), e by the float32
     polynomial (rounded once: at most 2^-26, |e| < 0.42).  Then in float64: q = g * alpha *
     2**k (2**k exact, g * alpha within 2^-53) and q + q e in one FMA, so no float32 range
-    limit applies (2**-433 times a subnormal g stays a normal float64).  The two float32
+    limit applies (down to x = -281.4, where the float32 result stops being 0, 2**-406 times
+    a subnormal g stays a normal float64).  The two float32
     roundings move 1 + e by at most 2^-26 (1 + 1 / 0.70), 0.6 of a float32 ULP at worst; the
     caller's rounding to float32 adds half: within 1.1 ULP (0.87 measured on every 97th
     negative float32, ``tools/ulp_sweep.py``), where the float64 path (``scaled_exp``) gives
@@ -1012,7 +1031,7 @@ FAST_GRAD = {
 
 @jitable
 def selu_grad_x(g, x, alpha):
-    """dL/dx = g * SELU_SCALE if x > 0 else g * SELU_SCALE * SELU_ALPHA * exp(x)."""
+    """dL/dx = g * SELU_SCALE if x > 0 else g * SELU_SCALE_ALPHA * exp(x)."""
     neg = _grad_exp(g, x, SELU_SCALE_ALPHA)
     return g * SELU_SCALE if x > 0 else neg
 
@@ -1048,7 +1067,7 @@ def elu_grad_y(g, y, alpha):
 
 @jitable
 def selu_grad_y(g, y, alpha):
-    """dL/dx = g * SELU_SCALE if y > 0 else g * (y + SELU_SCALE * SELU_ALPHA)."""
+    """dL/dx = g * SELU_SCALE if y > 0 else g * (y + SELU_SCALE_ALPHA)."""
     return g * SELU_SCALE if y > 0 else g * (y + SELU_SCALE_ALPHA)
 
 
@@ -1057,18 +1076,28 @@ def celu_grad_y(g, y, alpha):
     """dL/dx = g if y > 0 else g * (y / alpha + 1), computed as g * ((y + alpha) / alpha).
 
     The quotient by a multiplication with 1 / alpha (``_reciprocal``), in float64 corrected by
-    its exact remainder, so that it is rounded about as the division would be: y + alpha
-    (exact where it cancels), the quotient and the product, three roundings."""
+    its exact remainder and by the rounding error of y + alpha (Fast2Sum), so that the quotient
+    is rounded about once, and the product once more: two roundings.  (Until 2026-12-05 the
+    sum's error was left out, three roundings: 2.30 ULP at alpha = the largest float64 in
+    ``tests/test_accuracy.py::test_celu_extreme_alphas``.)  float32 y and alpha add exactly
+    in float64 here (or within 2^-53 of a float32 ULP), so float32 needs neither step."""
     # computed before the select, y > 0 taken as 0: see celu_grad_x.  Older LLVMs (Numba
     # 0.60) still load an array alpha only in the y <= 0 lanes, zeros elsewhere: a divisor
     # 0 becomes 1 (alpha 0 is no valid CELU alpha), so no divide-by-zero flag comes from there
     yn = 0.0 if y > 0 else np.float64(y)
     d = np.float64(alpha) if alpha != 0 else 1.0
     pre, inv = _reciprocal(d)
-    s = (yn + alpha) * pre
+    a = np.float64(alpha)
+    total = yn + a
+    s = total * pre
     q = s * inv
     if not is_single(y):  # float64: one correction step (exact remainder) rounds q as s / d
-        q = fma(fma(-q, d * pre, s), inv, q)
+        # Fast2Sum, larger magnitude first: total + err = yn + a exactly.  (2Sum's
+        # total - yn overflows at alpha near the largest float; yn <= 0 < a, so neither
+        # difference here can.)
+        big, small = (a, yn) if a >= -yn else (yn, a)
+        err = small - (total - big)
+        q = fma(fma(-q, d * pre, s) + err * pre, inv, q)
     neg = g * q
     return np.float64(g) if y > 0 else neg
 

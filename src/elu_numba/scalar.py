@@ -75,13 +75,13 @@ def elu_grad_y(g, y, alpha=1.0):
 
 @scalar_jit
 def selu_grad_x(g, x):
-    """``g * SELU_SCALE`` if x > 0 else ``g * SELU_SCALE * SELU_ALPHA * exp(x)``."""
+    """``g * SELU_SCALE`` if x > 0 else ``g * SELU_SCALE_ALPHA * exp(x)``."""
     return like(g, _math.selu_grad_x(g, x, 1.0))
 
 
 @scalar_jit
 def selu_grad_y(g, y):
-    """``g * SELU_SCALE`` if y > 0 else ``g * (y + SELU_SCALE * SELU_ALPHA)``."""
+    """``g * SELU_SCALE`` if y > 0 else ``g * (y + SELU_SCALE_ALPHA)``."""
     return like(g, _math.selu_grad_y(g, y, 1.0))
 
 

@@ -80,13 +80,13 @@ def elu_grad_y(g, y, alpha):
 
 @ufunc(2)
 def selu_grad_x(g, x):
-    """selu_grad_x(g, x) = g * SELU_SCALE * (1 if x > 0 else SELU_ALPHA * exp(x))."""
+    """selu_grad_x(g, x) = g * SELU_SCALE if x > 0 else g * SELU_SCALE_ALPHA * exp(x)."""
     return _math.selu_grad_x(g, x, 1.0)
 
 
 @ufunc(2)
 def selu_grad_y(g, y):
-    """selu_grad_y(g, y) = g * SELU_SCALE if y > 0 else g * (y + SELU_SCALE * SELU_ALPHA)."""
+    """selu_grad_y(g, y) = g * SELU_SCALE if y > 0 else g * (y + SELU_SCALE_ALPHA)."""
     return _math.selu_grad_y(g, y, 1.0)
 
 
