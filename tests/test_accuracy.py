@@ -17,7 +17,7 @@ from .conftest import test_values as values
 # Bounds from the issue: ELU/CELU within 1 ULP (float32 and float64), SELU and every
 # gradient within 2 ULP.  (float64 gradients were allowed 3 ULP until 2026-12-05: SELU's
 # gradient from x multiplied by the float64 product of its constants, itself 1.06 ULP off,
-# and reached 2.71 ULP; see ``_math.SELU_SCALE_ALPHA_X``.)
+# and reached 2.71 ULP; see ``_math.SELU_SCALE_ALPHA``.)
 FORWARD_BOUND = {"elu": 1.0, "celu": 1.0, "selu": 2.0, "relu": 0.0}
 GRAD_BOUND = {np.float32: 2.0, np.float64: 2.0}
 

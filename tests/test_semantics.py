@@ -691,13 +691,13 @@ def test_float64_float_clamp_raises_no_flags(tmp_path):
 
 
 def test_gradient_from_x_far_below_the_exponential_range(dtype):
-    """Below the clamp of exp's argument (x = -709.1 in float32, x (CELU: x / alpha) = -753.3
-    in float64; -inf included), where g * alpha * exp(x) rounds to 0 (in float64 for
-    |g * alpha| < 2**8), the gradient from x is g * alpha * 0: a zero with the product's
-    sign, and NaN for an infinite grad (inf * 0, as in PyTorch, whose exp(x) is 0 there).
-    Every entry point, in full blocks too, negative alpha included.  Until 2026-12-05
-    float64 gave g * alpha * exp(-750) (2e-323 for g = 1000 at x = -inf) and every dtype
-    inf for g = inf."""
+    """Where exp's 2**k is taken as 0 (x <= -708.74 in float32 ELU and SELU, x < -753.10 in
+    float64 and float32 CELU, on x / alpha; -inf included), where g * alpha * exp(x) rounds
+    to 0 (in float64 for |g * alpha| < 2**8), the gradient from x is g * alpha * 0: a zero
+    with the product's sign, and NaN for an infinite grad (inf * 0, as in PyTorch, whose
+    exp(x) is 0 there).  Every entry point, in full blocks too, negative alphas and -0.0
+    included.  Until 2026-12-05 float64 gave g * alpha * exp(-750) (2e-323 for g = 1000 at
+    x = -inf) and every dtype inf for g = inf."""
     from elu_numba import scalar, ufuncs
 
     gs = np.array([np.inf, -np.inf, 1000.0, -1000.0, 1.0, 0.0, -0.0, 3e38], dtype=dtype)
@@ -708,7 +708,7 @@ def test_gradient_from_x_far_below_the_exponential_range(dtype):
         if act.name == "relu":
             continue
         for alpha in (
-            (1.0, 1.7, -2.0) if act.name == "elu" else (1.0, 1.7) if act.has_alpha else (1.0,)
+            (1.0, 1.7, -2.0, -0.0) if act.name == "elu" else (1.0, 1.7) if act.has_alpha else (1.0,)
         ):
             c = {"elu": alpha, "celu": 1.0, "selu": SELU_SCALE_ALPHA}[act.name]
             with np.errstate(invalid="ignore"):

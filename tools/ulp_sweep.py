@@ -158,7 +158,7 @@ def reference64(fn: str, x: np.ndarray, a: float) -> np.ndarray:
     return {
         "elu": al * np.expm1(d),
         "celu": al * np.expm1(d / al),
-        "selu": np.longdouble(SS) * np.longdouble(SA) * np.expm1(d),
+        "selu": np.longdouble(_SELU_SA) * np.expm1(d),  # the exact product (the kernel's hi + lo)
         "elu_grad_x": al * np.exp(d),
         "celu_grad_x": exp_quotient64(x, a),
         "selu_grad_x": sa * np.exp(d),
@@ -211,7 +211,8 @@ def main(argv=None) -> int:
         "--grads",
         choices=("ones", "random"),
         default="ones",
-        help="the gradients' grad: 1, or random signs and magnitudes 2^-140..2^20",
+        help="the gradients' grad: 1, or random signs and magnitudes 2^-140..2^20 (float32), "
+        "2^-60..2^7 (--float64)",
     )
     args = p.parse_args(argv)
     ok = True

@@ -61,7 +61,7 @@ SELU_SCALE = float(_SELU_DIGITS[1])
 # scale * alpha, the float64 nearest to the product of the paper's values (the gradients'
 # constant).  The product of the two float64 constants, which PyTorch uses, is one step
 # below it (1.06 ULP from the true value); with it float64 ``selu_grad(x=)`` reached
-# 2.71 ULP of the exact gradient, 1.64 with this one (until 2026-12-05;
+# 2.71 ULP of the exact gradient, 1.67 with this one (until 2026-12-05;
 # ``tests/test_accuracy.py`` holds float64 gradients to 2 ULP since).
 _SELU_SCALE_ALPHA = Fraction(_SELU_DIGITS[0]) * Fraction(_SELU_DIGITS[1])  # exact
 SELU_SCALE_ALPHA = float(_SELU_SCALE_ALPHA)
@@ -74,8 +74,9 @@ _ONE_BITS = 0x3FF0000000000000  # bits of 1.0 (exponent bias << 52)
 _EXP_SHIFT = 64  # scaled_exp builds 2**(k+64) where 2**k or alpha * 2**k is tiny (see there)
 # exp(x) rounds to 0 in float64 below -745.2; the gradients clamp x here, where k = -1087
 # and scaled_exp's 2**(k+64) has the bits of +0.0: g * alpha * 0 below (for |g * alpha| <
-# 2**8 the exact value rounds to 0 there too).  r = x - k ln2 = +0.157 >= 0 there, so
-# that fma(s, p, s) keeps the sign of s = alpha * 0 (a p < 0 would make it +0.0)
+# 2**8 the exact value rounds to 0 there too).  r = x - k ln2 = +0.151 >= 0 there, so
+# that fma(s, p, s) keeps the sign of s = alpha * 0 (a p < 0 would make it +0.0).  k is
+# -1087 from x = -753.10 on: an infinite g gives NaN (inf * 0) from there
 _EXP_LO = -753.3
 _DEEP_K = -1000  # scaled_exp scales the lanes where 2**k or |alpha| * 2**k < 2**-1000
 
@@ -391,7 +392,9 @@ def _constants(dtype, lo: float, h: tuple, h_unit: tuple) -> tuple:
         tuple(f(c) for c in h),  # 7: h
         f(1.0),  # 8
         _split(_SELU_SCALE_ALPHA, f),  # 9: hi + lo
-        _split(Fraction(_SELU_DIGITS[1]), f),  # 10: hi + lo
+        _split(
+            Fraction(SELU_SCALE), f
+        ),  # 10: hi + lo (float64: lo = 0, x > 0 gives SELU_SCALE * x)
         f is np.float64,  # 11: float64: the ln2_lo correction
         f is np.float64 and not INT64_MIN_CLAMP,  # 12: clamp with a float min and max
         tuple(f(c) for c in h_unit),  # 13: h of the alpha = 1 kernel (_expm1_unit)
@@ -641,11 +644,12 @@ def scaled_exp(x, x_lo, g, alpha, single, deep=True):
 
 
 # float32 g * alpha * exp(x) rounds to 0 below x = -281.4 for every float32 g and alpha
-# (|g * alpha| < 2**256), whatever the reduction gives there.  At the clamp k = -1023, so
-# that the float64 2**k built from its bits is +0.0: x = -inf (and every x below) gives
-# g * alpha * 0, NaN for an infinite g (until 2026-12-05 the clamp was at -300 and gave
-# inf there)
-_EXP32_LO = -709.1
+# (|g * alpha| < 2**256), whatever the reduction gives there.  From x = -708.74 on k is
+# -1023, so that the float64 2**k built from its bits is +0.0: x = -inf (and every x below)
+# gives g * alpha * 0, NaN for an infinite g (until 2026-12-05 the clamp was at -300 and
+# gave inf there).  At the clamp r = +0.090 >= 0, so that fma(alpha, e, alpha) keeps the
+# sign of alpha = -0.0 (at -709.1, r < 0 made it +0.0)
+_EXP32_LO = -709.0
 _F32_TO_F64_BIAS = (1023 - 127) << 52  # a float32 exponent bias in bits << 52 made float64's
 
 
@@ -1080,7 +1084,10 @@ def celu_grad_y(g, y, alpha):
     is rounded about once, and the product once more: two roundings.  (Until 2026-12-05 the
     sum's error was left out, three roundings: 2.30 ULP at alpha = the largest float64 in
     ``tests/test_accuracy.py::test_celu_extreme_alphas``.)  float32 y and alpha add exactly
-    in float64 here (or within 2^-53 of a float32 ULP), so float32 needs neither step."""
+    in float64 here (or within 2^-53 of a float32 ULP), so float32 needs neither step.
+    For |alpha| > 2**996 a y that the sum absorbs makes ``err * pre`` underflow: an
+    underflow flag in the ufunc (ignored unless ``np.errstate(under="raise")``), and a
+    correction far below the result's ULP."""
     # computed before the select, y > 0 taken as 0: see celu_grad_x.  Older LLVMs (Numba
     # 0.60) still load an array alpha only in the y <= 0 lanes, zeros elsewhere: a divisor
     # 0 becomes 1 (alpha 0 is no valid CELU alpha), so no divide-by-zero flag comes from there
