@@ -610,7 +610,7 @@ def _deep_alpha(alpha):
 
 @jitable
 def scaled_exp(x, x_lo, g, alpha, single, deep=True):
-    """g * alpha * exp(x + x_lo) for x <= 0 as float64 (x > 0 is treated as 0).
+    """g * alpha * exp(x + x_lo) for x <= 0 as float64 (x > 0 is treated as 0); x_lo None: 0.
 
     With s = alpha * 2**k (exact while normal), ``fma(s, p, s)`` is alpha * exp(x) rounded
     once and g times it rounds once more, into the subnormal range too.  Where 2**k or s
@@ -632,8 +632,18 @@ def scaled_exp(x, x_lo, g, alpha, single, deep=True):
     multiply are left out; the lanes compute the same bits as with ``deep``.
     """
     t, r, c = _reduce(np.float64(x), _EXP_LO if deep else -np.inf, single)
-    q = r * r * _h(r, single)
-    p = r + fma(c + x_lo, 1.0 + (r + q), q)
+    if x_lo is None:
+        # exp(r + c) - 1 = p_r + c * (1 + r) + c * q: the last term is below 2^-59 (|c| <=
+        # 2^-55, q = r*r*h(r) < 0.065) and left out, so c * (1 + r) is ready before h(r)
+        # and joins it in one FMA: 5% less time per element than the form below
+        # (``tools/loop_ops.py --fn elu_grad_x-unit --time``, Zen 4 VM, 2026-12-05)
+        p = r + fma(r * r, _h(r, single), fma(c, r, c))
+    else:
+        # CELU: x_lo, the quotient's error, reaches 2^-43, and x_lo * q counts.  Where x_lo
+        # is 0 (alpha = 1) these are the bits of the form above (CELU at alpha = 1 is ELU)
+        h = _h(r, single)
+        q = r * r * h
+        p = r + fma(r * r, h, fma(x_lo, 1.0 + (r + q), fma(c, r, c)))
     if deep:
         low = t - _MAGIC < deep_k(alpha)  # (t - _MAGIC is _reduce's k: LLVM computes it once)
         a_deep, unscale = _deep_alpha(alpha)
@@ -750,7 +760,7 @@ def _grad_exp(g, x, alpha):
     ``scaled_exp`` for float64."""
     if is_single(x):
         return scaled_exp32(x, g, np.float64(alpha))
-    return scaled_exp(x, 0.0, np.float64(g), alpha, False)
+    return scaled_exp(x, None, np.float64(g), alpha, False)
 
 
 @jitable
@@ -975,14 +985,14 @@ def elu_grad_x_fast64(g, x, alpha):
     """``elu_grad_x`` for float64 x >= ``fast_grad_lo(alpha, x)``, x > 0 or x NaN (NaN
     either way; the ufuncs' block check lets NaN x through)."""
     a = 1.0 if alpha is None else alpha
-    neg = scaled_exp(x, 0.0, np.float64(g), a, False, False)
+    neg = scaled_exp(x, None, np.float64(g), a, False, False)
     return np.float64(g) if x > 0 else neg
 
 
 @jitable
 def selu_grad_x_fast64(g, x, alpha):
     """``selu_grad_x`` on the same terms as ``elu_grad_x_fast64``."""
-    neg = scaled_exp(x, 0.0, np.float64(g), SELU_SCALE_ALPHA, False, False)
+    neg = scaled_exp(x, None, np.float64(g), SELU_SCALE_ALPHA, False, False)
     return g * SELU_SCALE if x > 0 else neg
 
 
