@@ -31,14 +31,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+from decimal import Decimal
 
 import numpy as np
 
 import elu_numba as en
+from elu_numba import _math
 
 SA, SS = en.SELU_ALPHA, en.SELU_SCALE
-# SELU_SCALE * SELU_ALPHA from the paper's digits, in longdouble (64-bit significand)
-_SELU_SA = "1.758099340847376859940217520812"
+# SELU_SCALE * SELU_ALPHA from the paper's digits (exact), in longdouble (64-bit significand)
+_SELU_SA = np.longdouble(str(Decimal(_math._SELU_DIGITS[0]) * Decimal(_math._SELU_DIGITS[1])))
 BOUND = {"elu": 1.0, "celu": 1.0, "selu": 2.0}
 
 
@@ -154,14 +156,13 @@ def exp_quotient64(x: np.ndarray, a: float) -> np.ndarray:
 
 def reference64(fn: str, x: np.ndarray, a: float) -> np.ndarray:
     d, al = x.astype(np.longdouble), np.longdouble(a)
-    sa = np.longdouble(_SELU_SA)
     return {
         "elu": al * np.expm1(d),
         "celu": al * np.expm1(d / al),
-        "selu": np.longdouble(_SELU_SA) * np.expm1(d),  # the exact product (the kernel's hi + lo)
+        "selu": _SELU_SA * np.expm1(d),  # the exact product (the kernel's hi + lo)
         "elu_grad_x": al * np.exp(d),
         "celu_grad_x": exp_quotient64(x, a),
-        "selu_grad_x": sa * np.exp(d),
+        "selu_grad_x": _SELU_SA * np.exp(d),
     }[fn]
 
 

@@ -392,9 +392,8 @@ def _constants(dtype, lo: float, h: tuple, h_unit: tuple) -> tuple:
         tuple(f(c) for c in h),  # 7: h
         f(1.0),  # 8
         _split(_SELU_SCALE_ALPHA, f),  # 9: hi + lo
-        _split(
-            Fraction(SELU_SCALE), f
-        ),  # 10: hi + lo (float64: lo = 0, x > 0 gives SELU_SCALE * x)
+        # 10: hi + lo of the float64 SELU_SCALE (float64: lo = 0, x > 0 gives SELU_SCALE * x)
+        _split(Fraction(SELU_SCALE), f),
         f is np.float64,  # 11: float64: the ln2_lo correction
         f is np.float64 and not INT64_MIN_CLAMP,  # 12: clamp with a float min and max
         tuple(f(c) for c in h_unit),  # 13: h of the alpha = 1 kernel (_expm1_unit)
@@ -588,6 +587,12 @@ def _real_impl(x):
 
 
 @jitable
+def _exponent(alpha):
+    """The exponent of |alpha| (a float64's biased exponent field less 1023)."""
+    return ((f64_bits(np.float64(alpha)) >> 52) & 0x7FF) - 1023
+
+
+@jitable
 def deep_k(alpha):
     """The k below which ``scaled_exp`` scales 2**k up: from there on 2**k and |alpha| * 2**k
     are both >= 2**-1000 (for every finite alpha; a subnormal or zero alpha scales every
@@ -595,16 +600,14 @@ def deep_k(alpha):
     (Without the bound on 2**k itself, a large alpha left lanes with k < -1022 unscaled,
     whose 2**k the exponent bits cannot hold: +inf for ``elu_grad(-7e133, x=-725.4,
     alpha=2**900)``, found the same day by the test of every block's bits.)"""
-    ea = ((f64_bits(np.float64(alpha)) >> 52) & 0x7FF) - 1023  # the exponent of |alpha|
-    return np.float64(max(_DEEP_K - ea, _DEEP_K))
+    return np.float64(max(_DEEP_K - _exponent(alpha), _DEEP_K))
 
 
 @jitable
 def _deep_alpha(alpha):
     """(alpha * 2**-e, 2**(e - 64)) with e = alpha's exponent clamped to [0, 64]: the factors
     of a deep lane of ``scaled_exp``.  Depends on alpha alone (once per call)."""
-    ea = ((f64_bits(np.float64(alpha)) >> 52) & 0x7FF) - 1023
-    e = min(max(ea, 0), _EXP_SHIFT)
+    e = min(max(_exponent(alpha), 0), _EXP_SHIFT)
     return alpha * bits_f64((1023 - e) << 52), bits_f64((1023 + e - _EXP_SHIFT) << 52)
 
 
@@ -641,9 +644,9 @@ def scaled_exp(x, x_lo, g, alpha, single, deep=True):
     else:
         # CELU: x_lo, the quotient's error, reaches 2^-43, and x_lo * q counts.  Where x_lo
         # is 0 (alpha = 1) these are the bits of the form above (CELU at alpha = 1 is ELU)
-        h = _h(r, single)
-        q = r * r * h
-        p = r + fma(r * r, h, fma(x_lo, 1.0 + (r + q), fma(c, r, c)))
+        r2, h = r * r, _h(r, single)
+        q = r2 * h
+        p = r + fma(r2, h, fma(x_lo, 1.0 + (r + q), fma(c, r, c)))
     if deep:
         low = t - _MAGIC < deep_k(alpha)  # (t - _MAGIC is _reduce's k: LLVM computes it once)
         a_deep, unscale = _deep_alpha(alpha)
