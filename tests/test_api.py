@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import mpmath
+import numba
 import numpy as np
 import pytest
 
@@ -301,7 +302,8 @@ def test_ufunc_loops_agree_with_the_functions(name, dtype, layout, alpha_as, siz
     elif layout == "reversed":
         arrays = [v[::-1].copy()[::-1] for v in arrays]
         a = tuple(v[::-1].copy()[::-1] if np.ndim(v) else v for v in a)
-    with np.errstate(invalid="ignore"):  # NaN in a vector compare (see elu_numba.ufuncs)
+    # no FP flag (NaN inputs raised "invalid" in the vector compares until 2026-12-05)
+    with np.errstate(all="raise", under="ignore"):
         if layout == "in place":
             arrays = [v.copy() for v in arrays]
             got = u(*arrays, *a, out=arrays[0])
@@ -311,6 +313,70 @@ def test_ufunc_loops_agree_with_the_functions(name, dtype, layout, alpha_as, siz
     assert got.dtype == dtype
     np.testing.assert_array_equal(got, want)
     np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+
+
+def test_fp_flag_masks_are_this_platforms():
+    """The C library's FE_INVALID and FE_OVERFLOW | FE_DIVBYZERO that the ufunc loops watch
+    (``_cpu.FE_INVALID``, ``FE_RANGE``) are the bits this CPU raises: inf - inf, 1e308 * 10
+    and 1 / 0 computed in Numba, then read back."""
+    if _cpu.FE_INVALID == 0:
+        pytest.skip("FP flags not watched on this platform")
+
+    @numba.njit(error_model="numpy")
+    def flags_after(a, b, op):
+        _cpu._feclearexcept(np.int32(-1))  # every flag
+        r = a - b if op == 0 else (a * b if op == 1 else a / b)
+        return _cpu.fp_flags(), r
+
+    assert flags_after(np.inf, np.inf, 0)[0] == _cpu.FE_INVALID
+    assert flags_after(1e308, 10.0, 1)[0] & _cpu.FE_RANGE
+    assert flags_after(1.0, 0.0, 2)[0] & _cpu.FE_RANGE
+    assert flags_after(1.0, 3.0, 2)[0] == 0  # inexact is not watched
+
+
+@pytest.mark.parametrize("size", ["serial", "parallel"])
+@pytest.mark.parametrize("layout", ["contiguous", "strided"])
+def test_ufunc_flags_follow_the_results(dtype, size, layout):
+    """A ufunc leaves NumPy the FP flags its results explain and no others: "invalid" for a
+    NaN from no NaN input (inf * 0), "overflow" for an inf from finite inputs; none for NaN
+    inputs or from the side of the branch a select discards (a huge grad where x > 0, a zero
+    grad at y = +inf).  The element in question is the first (the calling thread's chunk
+    when the loop runs in parallel: NumPy reads that thread's flags)."""
+    from elu_numba import ufuncs
+
+    f = np.finfo(dtype)
+    n = 100 if size == "serial" else 2 * _cpu.PARALLEL_THRESHOLD + 7
+
+    def call(u, g0, v0, alpha):
+        g = np.resize(np.array([g0, 0.5], dtype), n)
+        v = np.resize(np.array([v0, -1.0], dtype), n)
+        if layout == "strided":
+            g, v = np.repeat(g, 2)[::2], np.repeat(v, 2)[::2]
+        return u(g, v, dtype(alpha))
+
+    raises = {  # (ufunc, g, x or y, alpha): the flag the result explains
+        (ufuncs.elu_grad_x, np.inf, -np.inf, 1.0): "invalid",  # inf * exp(-inf)
+        (ufuncs.elu_grad_y, np.inf, -1.0, 1.0): "invalid",  # inf * (y + alpha) = inf * 0
+        (ufuncs.elu_grad_x, f.max, -0.0, 1.7): "overflow",  # max * 1.7
+        (ufuncs.celu_grad_y, 1.0, -f.max, 0.5): "overflow",  # y / alpha
+    }
+    for (u, g0, v0, alpha), flag in raises.items():
+        with np.errstate(all="ignore", **{{"overflow": "over"}.get(flag, flag): "raise"}):
+            with pytest.raises(FloatingPointError, match=flag):
+                call(u, g0, v0, alpha)
+    quiet = [  # the result is finite, or NaN from a NaN input
+        (ufuncs.elu_grad_x, f.max, 1.0, 20.0),  # g where x > 0; max * 20 discarded
+        (ufuncs.elu_grad_x, f.max, np.inf, 1.7),
+        (ufuncs.elu_grad_y, 0.0, np.inf, 1.0),  # g where y > 0; 0 * inf discarded
+        (ufuncs.celu_grad_x, 1.0, -np.inf, 0.5),  # exp(-inf / 0.5) = 0
+        (ufuncs.celu_grad_x, 1.0, -f.max, 0.5),
+        (ufuncs.elu_grad_x, 1.0, np.nan, 1.0),
+        (ufuncs.elu_grad_y, np.nan, -0.5, 1.0),
+    ]
+    for u, g0, v0, alpha in quiet:
+        with np.errstate(all="raise", under="ignore"):
+            got = call(u, g0, v0, alpha)
+        assert np.isfinite(got[0]) or np.isnan(g0) or np.isnan(v0)
 
 
 @pytest.mark.parametrize("name", ["elu", "celu", "selu"])
@@ -337,7 +403,7 @@ def test_gradient_ufuncs_run_the_kernels_blocks(name, dtype, target, size):
         want = f(g, x=x, **kw)
         gs, xs = g.copy(), x.copy()
         out = {"out": None, "into grad": gs, "into x": xs}[target]
-        with np.errstate(invalid="ignore"):  # NaN in a vector compare (see elu_numba.ufuncs)
+        with np.errstate(all="raise", under="ignore"):  # no flag, NaN input included
             got = u(gs, xs, *a, out=out)
             general = u(np.repeat(g, 2)[::2], np.repeat(x, 2)[::2], *a)
         assert out is None or got is out
@@ -363,7 +429,7 @@ def test_ufuncs_at_alpha_one_run_the_alpha_one_kernel(name, dtype, layout, size)
     x = x.astype(dtype)
     bits = np.int32 if dtype == np.float32 else np.int64
     want = f(x)
-    with np.errstate(invalid="ignore"):  # NaN in a vector compare (see elu_numba.ufuncs)
+    with np.errstate(all="raise", under="ignore"):  # no flag, NaN input included
         if layout == "in place":
             got = x.copy()
             assert u(got, 1.0, out=got) is got

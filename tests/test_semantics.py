@@ -176,8 +176,11 @@ def test_gradient_ufuncs_raise_no_flags(name, dtype, alpha_as):
     f = np.finfo(dtype)
     ordinary = [-1.0, 2.0, 0.0, -0.0, f.tiny, -30.0, 30.0, 1e4, -1e4]
     for side in ("x", "y"):
-        # huge y for celu_grad_y: Numba 0.60's LLVM still drops the clamp (overflow flag)
+        # huge y for celu_grad_y: Numba 0.60's LLVM still drops the clamp (overflow flag).
+        # x = -inf and -max: exp(x) is 0 (celu divides them by alpha: until 2026-12-05 the
+        # quotient overflowed, or its remainder was inf - inf, in a discarded lane)
         huge = [f.max, f.max / 2] if (name, side) == ("celu", "x") else []
+        huge += [-f.max, -np.inf] if side == "x" else []
         v = np.array(ordinary + huge, dtype=dtype)
         v = np.resize(v, 3 * _cpu.BLOCK + 5)
         b1 = slice(_cpu.BLOCK, 2 * _cpu.BLOCK)  # a block whose x are all >= -60 (fast loop)
@@ -617,7 +620,7 @@ def test_special_values_inside_full_blocks(act, dtype, entry):
                     continue
                 v = x if which != "y" else act.call(x, alpha)
                 ref = "ufunc" if entry == "ufunc" else "out"
-                # ufuncs flag NaN input (documented) and SELU of the largest x overflows
+                # SELU of the largest x overflows; inf * 0 is NaN (flags the results explain)
                 with np.errstate(invalid="ignore", over="ignore"):
                     got = _run_entry(entry, act, which, alpha, g, v)
                     parts = [
@@ -724,3 +727,43 @@ def test_gradient_from_x_far_below_the_exponential_range(dtype):
                 np.testing.assert_array_equal(got, want, err_msg=f"{act.name} {alpha}")
                 zero = want == 0  # (a NaN's sign bit means nothing)
                 np.testing.assert_array_equal(np.signbit(got[zero]), np.signbit(want[zero]))
+
+
+def test_gradient_from_y_below_the_output_range(dtype):
+    """A y no activation gives (y = -inf, or y so far below -alpha that the CELU quotient
+    y / alpha overflows) still gets the formula's value: g * (y + alpha), g * (y / alpha +
+    1), +-inf here, NaN for g = 0 at y = -inf (0 * inf) and -0.0 at a finite y (NaN in
+    float64 CELU, which forms the quotient, -inf, first), in every entry point and both
+    dtypes, as in PyTorch.  Until 2026-12-05 float64 CELU gave NaN there: its quotient's
+    correction was inf - inf."""
+    from elu_numba import scalar, ufuncs
+
+    f = np.finfo(dtype)
+    gs = np.array([1.0, -2.5, 0.0], dtype=dtype)
+    for act in ACTS:
+        if act.name == "relu":
+            continue
+        cases = [(1.0, [-np.inf])] + ([(1.7, [-np.inf])] if act.has_alpha else [])
+        if act.name == "celu":  # y / alpha beyond the range: g * -inf too
+            cases.append((1e-3, [-f.max, -f.max / 4]))
+        for alpha, ys in cases:
+            y = np.tile(np.array(ys, dtype=dtype), gs.size * 200)  # whole blocks of them
+            g = np.tile(np.repeat(gs, len(ys)), 200)
+            gl, yl = g.astype(np.longdouble), y.astype(np.longdouble)  # y / alpha in range
+            with np.errstate(invalid="ignore", over="ignore"):
+                c = {"elu": yl + alpha, "selu": yl + SELU_SCALE_ALPHA, "celu": yl / alpha + 1}
+                want = (gl * c[act.name]).astype(dtype)
+            assert np.isinf(want[g != 0]).all()
+            if act.name == "celu" and dtype == np.float64:
+                want[g == 0] = np.nan  # float64 forms the quotient first: 0 * -inf
+            kw = {"alpha": alpha} if act.has_alpha else {}
+            u = getattr(ufuncs, f"{act.name}_grad_y")
+            s = getattr(scalar, f"{act.name}_grad_y")
+            with np.errstate(invalid="ignore", over="ignore"):  # inf * 0; the quotient's range
+                got_u = u(g, y, dtype(alpha)) if act.has_alpha else u(g, y)
+                got_s = np.array([s(a, b, **kw) for a, b in zip(g, y, strict=True)], dtype=dtype)
+                into_g, into_y = g.copy(), y.copy()
+                act.grad(into_g, y=y, out=into_g, **kw)
+                act.grad(g, y=into_y, out=into_y, **kw)
+                for got in (act.grad(g, y=y, **kw), into_g, into_y, got_u, got_s):
+                    np.testing.assert_array_equal(got, want, err_msg=f"{act.name} {alpha}")

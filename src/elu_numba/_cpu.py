@@ -420,6 +420,94 @@ def _at(ptr, i, step, dtype):
     return carray(_offset(ptr, i * step), 1, dtype)
 
 
+# -- the FP flags a ufunc leaves for NumPy -------------------------------------------------
+# NumPy turns the FP flags of the calling thread into warnings after a ufunc's inner loop.
+# The loops here compute both sides of every branch and compare with the CPU's signalling
+# vector compares, so they raised "invalid" for every NaN input and, for inputs far outside
+# the usual range, "overflow" or "invalid" from the side the select discards, where the
+# formula in NumPy raises nothing.  Each loop therefore reads the flags (C99
+# ``fetestexcept``) before it runs and after; only when one of _FE_WATCH is new does it look
+# at its elements, and it keeps the flag only where an element explains it: a NaN result
+# with no NaN input ("invalid", e.g. inf * 0), an infinite one with finite inputs
+# ("overflow", "divide by zero").  The others it clears.  In place the input is gone: a
+# NaN result there counts as coming from a NaN input.  The FE_ values are the C library's
+# (glibc and macOS alike): known for x86-64 and arm64; elsewhere (Windows included) the
+# loops leave the flags alone, as before 2026-12-05.
+def _fe_masks(system: str, machine: str) -> tuple[int, int]:
+    """(FE_INVALID, FE_OVERFLOW | FE_DIVBYZERO) of the C library, or (0, 0) if unknown."""
+    if system not in ("linux", "darwin"):
+        return 0, 0
+    if machine in ("x86_64", "amd64"):
+        return 0x01, 0x08 | 0x04
+    if machine in ("aarch64", "arm64"):
+        return 0x01, 0x04 | 0x02
+    return 0, 0
+
+
+def _host_fe_masks():
+    import platform
+    import sys
+
+    return _fe_masks(sys.platform, platform.machine().lower())
+
+
+FE_INVALID, FE_RANGE = _host_fe_masks()
+_FE_WATCH = FE_INVALID | FE_RANGE
+
+
+def _fenv_call(name):
+    """An intrinsic calling the C library's ``int name(int excepts)``."""
+
+    @intrinsic
+    def call(typingctx, excepts):
+        if excepts != types.int32:
+            return None
+
+        def codegen(context, builder, signature, args):
+            fnty = ir.FunctionType(ir.IntType(32), [ir.IntType(32)])
+            return builder.call(cgutils.get_or_insert_function(builder.module, fnty, name), args)
+
+        return types.int32(types.int32), codegen
+
+    return call
+
+
+_fetestexcept, _feclearexcept = _fenv_call("fetestexcept"), _fenv_call("feclearexcept")
+
+
+@register_jitable
+def fp_flags():
+    """The watched FP flags that are raised now (0 where they are not watched)."""
+    if _FE_WATCH == 0:
+        return np.int32(0)
+    return _fetestexcept(np.int32(_FE_WATCH))
+
+
+@register_jitable
+def _settle_flags(before, args, steps, n, nin, dtype):
+    """After a ufunc loop over n elements: clear each watched flag raised since ``before``
+    that no element explains (see above).  Operand k is at ``args[k]`` with byte step
+    ``steps[k]``; the output is operand ``nin``."""
+    new = fp_flags() & ~before
+    if new == 0:
+        return
+    keep = np.int32(0)
+    for i in range(n):
+        o = _at(args[nin], i, steps[nin], dtype)[0]
+        if o == o and abs(o) != np.inf:
+            continue
+        nan_in, inf_in = False, False
+        for k in range(nin):
+            v = _at(args[k], i, steps[k], dtype)[0]
+            nan_in |= v != v
+            inf_in |= abs(v) == np.inf
+        if o != o and not nan_in:
+            keep |= FE_INVALID
+        elif o == o and not (nan_in or inf_in):
+            keep |= FE_RANGE
+    _feclearexcept(np.int32(new & ~keep))
+
+
 # The ufuncs' contiguous loops have the kernels' block shape (prefetch, 512-bit vectors):
 # plain ``for i in range(n)`` loops took 3-6x as long as the njit kernels on 2^25-2^26
 # values in place on the Intel VM of 2026-12-02.  They are written out here instead of
@@ -435,6 +523,7 @@ def _ufunc_loop1(fn, dtype):
     @ufunc_loop_cfunc
     def loop(args, dims, steps, data):
         n = dims[0]
+        before = fp_flags()
         px, po = args[0], args[1]
         sx, so = steps[0], steps[1]
         if sx == size and so == size:
@@ -464,6 +553,7 @@ def _ufunc_loop1(fn, dtype):
             for i in range(n):
                 xi = _at(px, i, sx, dtype)[0]
                 _at(po, i, so, dtype)[0] = fn(xi)
+        _settle_flags(before, args, steps, n, 1, dtype)
 
     return loop
 
@@ -483,6 +573,7 @@ def _ufunc_loop2(fn, dtype, unit=False):
     @ufunc_loop_cfunc
     def loop(args, dims, steps, data):
         n = dims[0]
+        before = fp_flags()
         px, pa, po = args[0], args[1], args[2]
         sx, sa, so = steps[0], steps[1], steps[2]
         if sx == size and so == size and sa == 0:
@@ -549,6 +640,7 @@ def _ufunc_loop2(fn, dtype, unit=False):
                 xi = _at(px, i, sx, dtype)[0]
                 ai = _at(pa, i, sa, dtype)[0]
                 _at(po, i, so, dtype)[0] = lean(xi, None) if one else fn(xi, ai)
+        _settle_flags(before, args, steps, n, 2, dtype)
 
     return loop
 
@@ -597,6 +689,7 @@ def _ufunc_grad_loop(name, nin, dtype, unit=False):
     @ufunc_loop_cfunc
     def loop(args, dims, steps, data):
         n = dims[0]
+        before = fp_flags()
         pg, pv, pa, po = args[0], args[1], args[2], args[nin]
         sg, sv, so = steps[0], steps[1], steps[nin]
         sa = steps[2] if nin == 3 else 0
@@ -628,6 +721,7 @@ def _ufunc_grad_loop(name, nin, dtype, unit=False):
                 vi = _at(pv, i, sv, dtype)[0]
                 ai = _at(pa, i, sa, dtype)[0] if nin == 3 else dtype(1.0)
                 _at(po, i, so, dtype)[0] = fn(gi, vi, ai)
+        _settle_flags(before, args, steps, n, nin, dtype)
 
     return loop
 

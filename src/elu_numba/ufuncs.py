@@ -22,17 +22,22 @@ True
 >>> ufuncs.elu(np.array([-1.0, 1.0], dtype=np.float32), 2.0)
 array([-1.2642411,  1.       ], dtype=float32)
 
-NaN inputs raise the CPU's "invalid" flag in the vectorized compares, so NumPy may warn
-"invalid value encountered"; the result is still NaN -- silence it with
-``np.errstate(invalid="ignore")``.  The functions in :mod:`elu_numba` never warn.
+NumPy warns (``np.errstate``) only where a result explains it, as for the formula in
+NumPy: "invalid" for a NaN that comes from no NaN input (``elu_grad_x(inf, -inf, 1)``: inf *
+0), "overflow" for an infinite result from finite inputs.  NaN inputs warn nothing, and
+neither does the side of the branch the loop computes and discards (each loop reads the C
+library's flags before and after, and clears those its results do not explain: Linux and
+macOS on x86-64 and arm64; elsewhere NaN inputs may warn "invalid").  In place, a NaN result
+counts as coming from a NaN input (the input is gone).  The functions in :mod:`elu_numba`
+never warn.
 
 From ``elu_numba._cpu.PARALLEL_THRESHOLD`` elements per inner-loop call on, the loop runs in
 chunks on all threads on Numba's omp and tbb threading layers (workqueue aborts on launches
 from several threads at once: there they stay serial).  NumPy hands a contiguous or evenly
 strided operand to one call; buffered casts arrive in blocks of 8192 and stay serial, and
 so do ``reduce`` and ``accumulate``, where each element needs the one before.  The FP flags
-NumPy turns into warnings are those of the calling thread: a NaN in another thread's chunk
-does not warn.
+NumPy turns into warnings are those of the calling thread: an inf * 0 in another thread's
+chunk does not warn.
 Importing this module loads (or the first time, compiles) the loops.
 """
 
