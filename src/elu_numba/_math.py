@@ -283,9 +283,12 @@ def _nonpositive(x):
     that to float32 overflowed: a flag the ufuncs report (seen with NumPy 2.2 and 2.5,
     2026-12-05).  Freezing x does not stop it (LLVM moves the freeze to the load), and a
     compare LLVM could relate to ``x > 0`` (``x > 1``: 0.65 ns per element) may be folded
-    by a later LLVM.  The price: the float32 general loop of ``elu_grad_x`` takes 0.71 ns
-    per element in L1 where the loop without the clamp took 0.62 (``python tools/loop_ops.py
-    --fn elu_grad_x-general --time``, Zen 4 VM); the float32 ufunc runs that loop."""
+    by a later LLVM.  Since the ufuncs clear the flags their results do not explain
+    (``_cpu._settle_flags``, 2026-12-05) the gradients' exp no longer needs it (its price:
+    0.71 instead of 0.62 ns per element in L1 in the float32 general loop); what still calls
+    it: the float64 gradients' deep path, the forward expm1 on CPUs without AVX-512 (x > 0
+    there overflowed alpha * expm1(x) for any alpha: kept as it was, not measured on such a
+    CPU), and ``celu_grad_x`` before its division."""
     b = to_bits(x)
     return like(x, 0.0) if (b > 0) & (b <= to_bits(like(x, np.inf))) else x
 
@@ -312,9 +315,16 @@ def _reduce(x, lo, single):
     """Clamp x to [lo, 0] (NaN stays NaN); return (t, r, c): x = k ln2 + r + c, bits(t) = k + C.
 
     ``c`` is the rounding error of ``r`` (float64 only; the float32 path does not need it).
+    lo = -inf: no clamp at all, for callers that keep the result only where x is in
+    [-745, 0] or NaN: a lane x > 0 computes exp(x) itself (garbage, inf or NaN), which
+    they discard.  Its FP flags are all it leaves: the ufuncs clear those their results do
+    not explain (``_cpu._settle_flags``).  The clamp of x > 0 cost the float64 gradients'
+    loop of blocks in range 5 of 46 instructions per vector and 11% of its time in L1
+    (2026-12-05).
     """
-    x = _nonpositive(x)
-    x = lo if x < lo else x  # (lo = -inf: the caller knows x >= -745; LLVM drops it)
+    if lo != -np.inf:
+        x = _nonpositive(x)
+        x = lo if x < lo else x
     t = fma(x, _LOG2E, _MAGIC)
     k = t - _MAGIC
     hi = fma(k, -_LN2_HI, x)  # exact: _LN2_HI has 32 bits and |k| < 2**11
@@ -636,7 +646,8 @@ def _deep_alpha(alpha):
 
 @jitable
 def scaled_exp(x, x_lo, g, alpha, single, deep=True):
-    """g * alpha * exp(x + x_lo) for x <= 0 as float64 (x > 0 is treated as 0); x_lo None: 0.
+    """g * alpha * exp(x + x_lo) for x <= 0 as float64 (x > 0 is treated as 0 with ``deep``,
+    and gives garbage without: the callers discard it); x_lo None: 0.
 
     With s = alpha * 2**k (exact while normal), ``fma(s, p, s)`` is alpha * exp(x) rounded
     once and g times it rounds once more, into the subnormal range too.  Where 2**k or s
@@ -691,7 +702,8 @@ _F32_TO_F64_BIAS = (1023 - 127) << 52  # a float32 exponent bias in bits << 52 m
 
 @jitable
 def scaled_exp32(x, g, alpha):
-    """g * alpha * exp(x) for a float32 (or float16) x <= 0, as float64 (x > 0 is taken as 0).
+    """g * alpha * exp(x) for a float32 (or float16) x <= 0, as float64 (x > 0: garbage, which
+    the callers discard; its FP flags the ufuncs clear).
 
     exp(x) = 2**k (1 + e) with the reduction and e = expm1(r) in float32 (16 lanes per
     AVX-512 vector): r = x - k ln2 in two FMAs (the first exact, the second, with ln 2's
@@ -706,7 +718,7 @@ def scaled_exp32(x, g, alpha):
     0.5.  NaN stays NaN (both clamps are selects).
     """
     K = _F32
-    z = _nonpositive(np.float32(x))
+    z = np.float32(x)
     z = np.float32(_EXP32_LO) if z < np.float32(_EXP32_LO) else z
     t = fma(z, K[1], K[2])
     k = t - K[2]
