@@ -739,7 +739,6 @@ def scaled_exp32(x, g, alpha):
 # deep scale of ``scaled_exp``: the same bits where they run.  (An earlier float64 loop of
 # 2026-12-05, with the forward polynomial by pairs and other bits, was not kept.)
 FAST_GRAD_LO = -60.0
-_FAST_GRAD_LO_BITS = np.int32(np.float32(FAST_GRAD_LO).view(np.int32))
 _FAST_ALPHA_MIN, _FAST_ALPHA_MAX = 2.0**-20, 2.0**20
 
 
@@ -764,14 +763,12 @@ def fast_grad_lo(alpha, x):
 def fast_exp32(x):
     """(s, e) with exp(x) = s (1 + e), s = 2**k, for float32 x in [FAST_GRAD_LO, 0], in
     float32 (16 lanes per AVX-512 vector, no conversion): the reduction and the polynomial
-    of ``scaled_exp32``.  x > 0 gives meaningless finite values (callers select there)."""
+    of ``scaled_exp32``.  No clamp: the blocks that run it have every x >= FAST_GRAD_LO (no
+    NaN), and x > 0 gives garbage (inf, NaN) that the callers discard; its FP flags the
+    ufuncs clear.  Until 2026-12-05 x was clamped to [FAST_GRAD_LO, 0] on the bits of -|x|
+    for those flags: 2 of 53 instructions per 32 values."""
     K = _F32
-    x = np.float32(x)  # (float64 kernels compile this but never run it)
-    # the sign bit set first: +0.0 becomes -0.0 (exp(x) = 1: the gradient's branch at 0 is
-    # the exponential one; without it +0.0 was clamped to FAST_GRAD_LO like x > 0), x > 0
-    # becomes -x (discarded by the callers), NaN a negative NaN, clamped to FAST_GRAD_LO
-    xb = to_bits(-abs(x))
-    z = from_bits(xb if xb < _FAST_GRAD_LO_BITS else _FAST_GRAD_LO_BITS, x)
+    z = np.float32(x)  # (float64 kernels compile this but never run it)
     t = fma(z, K[1], K[2])
     k = t - K[2]
     r = fma(k, -K[4], fma(k, -K[3], z))
