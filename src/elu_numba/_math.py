@@ -715,7 +715,7 @@ def scaled_exp32(x, g, alpha):
     roundings move 1 + e by at most 2^-26 (1 + 1 / 0.70), 0.6 of a float32 ULP at worst; the
     caller's rounding to float32 adds half: within 1.1 ULP (0.87 measured on every 97th
     negative float32, ``tools/ulp_sweep.py``), where the float64 path (``scaled_exp``) gives
-    0.5.  NaN stays NaN (both clamps are selects).
+    0.5.  NaN stays NaN (the clamp is a select).
     """
     K = _F32
     z = np.float32(x)
@@ -861,7 +861,7 @@ def _divide(x, alpha):
     a = np.float64(alpha)
     pre, inv = _reciprocal(a)
     d = a * pre  # scaled: for a subnormal alpha, v and d are normal, so the remainder below
-    lo = _EXP_LO * d  # is exact (unscaled it could fall below the subnormal grid)
+    lo = _EXP_LO * abs(d)  # is exact (unscaled it could fall below the subnormal grid)
     v = np.float64(x) * pre
     v = lo if v < lo else v
     u = v * inv
