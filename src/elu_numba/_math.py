@@ -69,8 +69,10 @@ SELU_SCALE_ALPHA = float(_SELU_SCALE_ALPHA)
 _LOG2E = 1.4426950408889634
 _LN2_HI = 0.6931471803691238  # ln 2 with 33 significant bits: k * _LN2_HI is exact
 _LN2_LO = 1.9082149292705877e-10  # ln 2 - _LN2_HI
-_MAGIC = 6755399441055744.0  # 1.5 * 2**52: adding it rounds to an integer, kept in the low bits
-_ONE_BITS = 0x3FF0000000000000  # bits of 1.0 (exponent bias << 52)
+# 1.5 * 2**52 + 1023: adding it rounds to an integer k, kept in the low bits as k + 1023 (the
+# exponent bias), so that those bits shifted left by 52 are those of 2**k.  (Until
+# 2026-12-05 the bias was added after the shift: one integer add per vector more.)
+_MAGIC = 6755399441056767.0
 _EXP_SHIFT = 64  # scaled_exp builds 2**(k+64) where 2**k or alpha * 2**k is tiny (see there)
 # exp(x) rounds to 0 in float64 below -745.2; the gradients clamp x here, where k = -1087
 # and scaled_exp's 2**(k+64) has the bits of +0.0: g * alpha * 0 below (for |g * alpha| <
@@ -337,8 +339,9 @@ def _reduce(x, lo, single):
 
 @jitable
 def _pow2(t, extra):
-    """2**(k + extra) from the magic sum t (bits(t) = k + C): shift k into the exponent."""
-    return bits_f64((f64_bits(t) << 52) + _ONE_BITS + (extra << 52))
+    """2**(k + extra) from the magic sum t (the low bits of t are k + 1023): shift them into
+    the exponent (k + extra from -1023 on; k + extra = -1023 gives +0.0)."""
+    return bits_f64((f64_bits(t) << 52) + (extra << 52))
 
 
 # -- the forward core: expm1 in the array's own precision, as an unevaluated sum -----------
