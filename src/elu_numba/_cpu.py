@@ -30,6 +30,8 @@ UFUNC_CHUNK elements in a prange, so the ufuncs use every core like the njit ker
 
 from __future__ import annotations
 
+import platform
+import sys
 from functools import cache
 
 import numpy as np
@@ -485,14 +487,7 @@ def _fe_masks(system: str, machine: str) -> tuple[int, int]:
     return 0, 0
 
 
-def _host_fe_masks():
-    import platform
-    import sys
-
-    return _fe_masks(sys.platform, platform.machine().lower())
-
-
-FE_INVALID, FE_RANGE = _host_fe_masks()
+FE_INVALID, FE_RANGE = _fe_masks(sys.platform, platform.machine().lower())
 _FE_WATCH = FE_INVALID | FE_RANGE
 
 

@@ -857,8 +857,9 @@ def _divide(x, alpha):
 
     x is first clamped to ``_EXP_LO * |alpha|`` (a select: NaN stays NaN), below which
     exp(x / alpha) is 0 to ``scaled_exp`` anyway: so the quotient cannot overflow (x =
-    -1e308, alpha = 0.5) and its remainder is never inf - inf (x = -inf).  Until 2026-12-05
-    a select dropped the remainder there instead, after computing it: the result was the
+    -1e308, alpha = 0.5) and its remainder is never inf - inf (x = -inf); where u is at or
+    below ``_EXP_LO`` the remainder changes no bit (2**k is 0 there).  Until 2026-12-05 a
+    select dropped the remainder there instead, after computing it: the result was the
     same, but the ufuncs raised the overflow or invalid flag from the discarded lane.
     """
     a = np.float64(alpha)
@@ -868,7 +869,7 @@ def _divide(x, alpha):
     v = np.float64(x) * pre
     v = lo if v < lo else v
     u = v * inv
-    return u, (fma(-u, d, v) * inv if u > _EXP_LO else 0.0)
+    return u, fma(-u, d, v) * inv
 
 
 # -- the activations: f(x, alpha) -> float64 ------------------------------------------------
