@@ -44,7 +44,7 @@ import numpy as np
 from numba import prange
 
 import elu_numba
-from elu_numba import _cpu
+from elu_numba import _api, _cpu
 from elu_numba._math import SELU_ALPHA, SELU_SCALE
 from elu_numba._options import jitable, kernel
 from elu_numba._registry import ACTIVATIONS
@@ -356,7 +356,7 @@ def limit_kernel(op: str, parallel: bool, inplace: bool):
 
 def limit_is_parallel(n: int) -> bool:
     """The memory limit runs serial or parallel by elu_numba's own rule (``_api._launch``)."""
-    return n >= _cpu.PARALLEL_THRESHOLD and numba.get_num_threads() > 1
+    return n >= _cpu.PARALLEL_THRESHOLD and _api._num_threads() > 1
 
 
 @kernel(True)

@@ -9,6 +9,7 @@ import sys
 import textwrap
 from concurrent.futures import ThreadPoolExecutor
 from multiprocessing import get_context
+from types import SimpleNamespace
 
 import numba
 import numpy as np
@@ -261,3 +262,49 @@ def test_hot_loops_are_vectorized(tmp_path):
             # CELU divides by alpha through 1 / alpha, computed once (_math._reciprocal): a
             # packed division has a fraction of a multiply's throughput
             assert r["div"] == 0, (key, r)
+
+
+def test_num_threads_is_numbas_setting_per_thread(monkeypatch):
+    """``_api._num_threads`` (the launch's thread count, without Numba's lock) follows
+    ``numba.set_num_threads`` in the calling thread only, as Numba's own function does, and
+    falls back to that function where Numba's internal getter is missing."""
+    from elu_numba import _api
+
+    numba.get_num_threads()  # the threading layer has started
+    mine = numba.get_num_threads()
+
+    def other():
+        numba.set_num_threads(1)
+        return _api._num_threads(), numba.get_num_threads()
+
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(other).result() == (1, 1)
+    assert _api._num_threads() == mine == numba.config.NUMBA_NUM_THREADS
+    monkeypatch.setattr(_api, "_parallel", SimpleNamespace(_is_initialized=True))  # no getter
+    assert _api._num_threads() == mine
+    numba.set_num_threads(1)
+    try:
+        assert _api._num_threads() == 1
+    finally:
+        numba.set_num_threads(mine)
+
+
+@pytest.mark.parametrize("name", ["elu", "celu"])
+def test_alpha_forms_pick_the_same_kernel(name, dtype):
+    """alpha as a Python float, an int or a NumPy scalar gives the same bits, and every
+    alpha that the array's dtype rounds to 1 (1 + 1e-9 in float32 too) runs the alpha = 1
+    kernel (``_math.UNIT_ALPHA``).  That kernel differs from the general one with alpha = 1
+    at some values (``_math._expm1_unit``): the check tells them apart."""
+    f = getattr(en, name)
+    x = random_values(dtype, 4099)
+    bits = np.int32 if dtype == np.float32 else np.int64
+    unit = f(x).view(bits)
+    general = np.empty_like(x)
+    _cpu.loops(name, False, "out")(x, general, dtype(1.0))
+    assert (general.view(bits) != unit).any()
+    ones = [1, 1.0, np.float64(1.0), np.float32(1.0), np.int64(1), np.float16(1.0)]
+    for alpha in ones + ([1.0 + 1e-9] if dtype == np.float32 else []):
+        np.testing.assert_array_equal(f(x, alpha).view(bits), unit)
+    want = f(x, 0.5).view(bits)
+    for alpha in (np.float64(0.5), np.float32(0.5), np.float16(0.5)):
+        np.testing.assert_array_equal(f(x, alpha).view(bits), want)
