@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -76,3 +78,19 @@ def test_timed_gradients_keep_their_inputs():
         np.testing.assert_array_equal(a, b)
     tiny = np.finfo(np.float32).tiny
     assert not (np.abs(inputs[0]) < tiny).any()
+
+
+def test_the_tool_removes_its_cache(tmp_path):
+    """Each run of the tool compiles into a fresh Numba cache in the temporary directory and
+    removes it at exit (it used to leave one per run)."""
+    tool = Path(__file__).parents[1] / "tools" / "loop_ops.py"
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    probe = "import tempfile; print(tempfile.gettempdir())"
+    assert subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+    ).stdout.strip() == str(tmp_path)
+    run = subprocess.run(
+        [sys.executable, str(tool), "--help"], env=env, capture_output=True, text=True
+    )
+    assert run.returncode == 0 and "usage" in run.stdout
+    assert not list(tmp_path.glob("elu_numba_asm_*"))

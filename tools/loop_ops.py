@@ -25,15 +25,19 @@ subnormal or zero -- float32 ``elu_grad_y`` then took 3.0 ns per element instead
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
 import re
+import shutil
 import sys
 import tempfile
 import time
 from collections import Counter
 
-# a fresh cache: Numba shows no assembly for kernels loaded from its disk cache
-os.environ["NUMBA_CACHE_DIR"] = tempfile.mkdtemp(prefix="elu_numba_asm_")
+# a fresh cache: Numba shows no assembly for kernels loaded from its disk cache.  Removed at
+# exit (until 2026-12-05 every run left one in the temporary directory)
+os.environ["NUMBA_CACHE_DIR"] = _CACHE = tempfile.mkdtemp(prefix="elu_numba_asm_")
+atexit.register(shutil.rmtree, _CACHE, ignore_errors=True)
 
 import numpy as np  # noqa: E402
 
