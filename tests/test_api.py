@@ -335,24 +335,31 @@ def test_fp_flag_masks_are_this_platforms():
 
 
 @pytest.mark.parametrize("size", ["serial", "parallel"])
-@pytest.mark.parametrize("layout", ["contiguous", "strided"])
-def test_ufunc_flags_follow_the_results(dtype, size, layout):
+@pytest.mark.parametrize("layout", ["contiguous", "strided", "array alpha"])
+@pytest.mark.parametrize("at", [0, 3000])
+def test_ufunc_flags_follow_the_results(dtype, size, layout, at):
     """A ufunc leaves NumPy the FP flags its results explain and no others: "invalid" for a
     NaN from no NaN input (inf * 0), "overflow" for an inf from finite inputs; none for NaN
     inputs or from the side of the branch a select discards (a huge grad where x > 0, a zero
-    grad at y = +inf).  The element in question is the first (the calling thread's chunk
-    when the loop runs in parallel: NumPy reads that thread's flags)."""
+    grad at y = +inf).  The element in question is at ``at``, among benign ones, in the
+    calling thread's chunk when the loop runs in parallel (NumPy reads that thread's flags):
+    the first element, or one past the scan's first run (``_cpu._SCAN``).  A NaN alpha
+    broadcast to every element explains every NaN result."""
     from elu_numba import ufuncs
 
     f = np.finfo(dtype)
-    n = 100 if size == "serial" else 2 * _cpu.PARALLEL_THRESHOLD + 7
+    n = 5000 if size == "serial" else 2 * _cpu.PARALLEL_THRESHOLD + 7
+    assert _cpu._SCAN < at < _cpu.UFUNC_CHUNK or at == 0
 
     def call(u, g0, v0, alpha):
-        g = np.resize(np.array([g0, 0.5], dtype), n)
-        v = np.resize(np.array([v0, -1.0], dtype), n)
+        g, v = np.full(n, 0.5, dtype), np.full(n, -1.0, dtype)
+        g[at], v[at] = g0, v0
+        a = dtype(alpha)
         if layout == "strided":
             g, v = np.repeat(g, 2)[::2], np.repeat(v, 2)[::2]
-        return u(g, v, dtype(alpha))
+        elif layout == "array alpha":
+            a = np.full(n, alpha, dtype)
+        return u(g, v, a)
 
     raises = {  # (ufunc, g, x or y, alpha): the flag the result explains
         (ufuncs.elu_grad_x, np.inf, -np.inf, 1.0): "invalid",  # inf * exp(-inf)
@@ -372,11 +379,34 @@ def test_ufunc_flags_follow_the_results(dtype, size, layout):
         (ufuncs.celu_grad_x, 1.0, -f.max, 0.5),
         (ufuncs.elu_grad_x, 1.0, np.nan, 1.0),
         (ufuncs.elu_grad_y, np.nan, -0.5, 1.0),
+        # a NaN x raises "invalid"; the NaN results of the other elements, whose only NaN
+        # input is the broadcast alpha, do not keep it
+        (ufuncs.elu_grad_x, 1.0, np.nan, np.nan),
     ]
     for u, g0, v0, alpha in quiet:
         with np.errstate(all="raise", under="ignore"):
             got = call(u, g0, v0, alpha)
-        assert np.isfinite(got[0]) or np.isnan(g0) or np.isnan(v0)
+        assert np.isfinite(got[at]) or np.isnan([g0, v0, alpha]).any()
+
+
+def test_ufunc_flag_scan_on_nan_inputs_is_vectorized():
+    """NaN inputs raise "invalid" in the loops' compares, so each chunk with one is scanned
+    (``_cpu._settle_flags``).  The scan must stay vectorized: its loop over contiguous
+    operands has packed compares, and no gather (indices LLVM cannot prove >= 0 made it
+    gather every element, 6x slower)."""
+    import re
+
+    from elu_numba._options import _LOOP_SIG, FASTMATH
+
+    # as ``_options.ufunc_loop_cfunc`` compiles the loops, without the disk cache (a loop
+    # loaded from it has no assembly)
+    @numba.cfunc(_LOOP_SIG, fastmath=set(FASTMATH), cache=False, error_model="numpy")
+    def probe(args, dims, steps, data):
+        _cpu._settle_flags(np.int32(0), args, steps, dims[0], 2, np.float32)
+
+    asm = probe._library.get_asm_str()
+    assert re.search(r"vpcmp\w*d\s.*%[yz]mm", asm)
+    assert "gather" not in asm
 
 
 @pytest.mark.parametrize("name", ["elu", "celu", "selu"])

@@ -520,28 +520,105 @@ def fp_flags():
 
 
 @register_jitable
+def _mag(v):
+    """The bits of |v| as an integer: above those of inf for NaN, equal for an infinity.
+    Integer compares raise no FP flag (a float ``<`` would: x86's ordered compares signal
+    "invalid" for NaN) and vectorize."""
+    return _math.to_bits(abs(v))
+
+
+@register_jitable
+def _unexplained(o, a, b, c):
+    """(bad_nan, bad_inf) for result o of inputs a, b, c: o is a NaN and no input is, or o
+    is infinite and every input finite."""
+    inf = _mag(_math.like(o, np.inf))
+    mo, ma, mb, mc = _mag(o), _mag(a), _mag(b), _mag(c)
+    bad_nan = (mo > inf) & (ma <= inf) & (mb <= inf) & (mc <= inf)
+    return bad_nan, (mo == inf) & (ma < inf) & (mb < inf) & (mc < inf)
+
+
+@register_jitable
+def _stand_in(args, steps, k, nin, m):
+    """Operand k's pointer in the contiguous scan: its own where it moves, else (k missing,
+    or broadcast with step 0) that of the moving input m, which changes nothing there."""
+    if k < nin and steps[k] != 0:
+        return args[k]
+    return args[m]
+
+
+@register_jitable
 def _settle_flags(before, args, steps, n, nin, dtype):
     """After a ufunc loop over n elements: clear each watched flag raised since ``before``
     that no element explains (see above).  Operand k is at ``args[k]`` with byte step
-    ``steps[k]``; the output is operand ``nin``."""
+    ``steps[k]``; the output is operand ``nin``.
+
+    The scan runs only when a watched flag is new, in runs of _SCAN elements, and stops
+    after the first run in which every new flag is explained.  It is branch-free, and
+    vectorized where the output and every input move by one element or not at all (a
+    broadcast alpha) with at least one input moving.  An input that does not move is one
+    value, checked once: a NaN there explains every NaN result, and a NaN or infinity every
+    infinite one.  Until 2026-12-05 a branchy scalar scan made ``ufuncs.elu(x, 1.0)`` 4.8x
+    slower on 2^20 float32 values with one NaN in 1000 (each NaN input raises "invalid" in
+    the loop's compares): 446 µs instead of 93."""
     new = fp_flags() & ~before
     if new == 0:
         return
+    size = 4 if _math.is_single(dtype(0.0)) else 8
+    inf = _mag(dtype(np.inf))
+    m, contiguous = -1, steps[nin] == size
+    may_nan, may_inf = True, True  # no broadcast input explains every NaN / inf result
+    for k in range(nin):
+        if steps[k] == size:
+            m = k if m < 0 else m
+        else:
+            contiguous &= steps[k] == 0
+        if steps[k] == 0:
+            v = _mag(_at(args[k], 0, 0, dtype)[0])
+            may_nan &= v <= inf
+            may_inf &= v < inf
+    if not (may_nan or may_inf):
+        _feclearexcept(np.int32(new))
+        return
+    contiguous &= m >= 0
+    mc = max(m, 0)
+    o = carray(args[nin], n, dtype)
+    a = carray(_stand_in(args, steps, 0, nin, mc), n, dtype)
+    b = carray(_stand_in(args, steps, 1, nin, mc), n, dtype)
+    c = carray(_stand_in(args, steps, 2, nin, mc), n, dtype)
+    p1, s1 = (args[1], steps[1]) if nin > 1 else (args[0], steps[0])
+    p2, s2 = (args[2], steps[2]) if nin > 2 else (args[0], steps[0])
     keep = np.int32(0)
-    for i in range(n):
-        o = _at(args[nin], i, steps[nin], dtype)[0]
-        if o == o and abs(o) != np.inf:
-            continue
-        nan_in, inf_in = False, False
-        for k in range(nin):
-            v = _at(args[k], i, steps[k], dtype)[0]
-            nan_in |= v != v
-            inf_in |= abs(v) == np.inf
-        if o != o and not nan_in:
+    for lo in range(0, n, _SCAN):
+        hi = min(lo + _SCAN, n)
+        nan_bad, inf_bad = False, False
+        if contiguous:
+            # slices and a loop from 0: indices LLVM knows are >= 0, so no wraparound
+            # select (with ``range(lo, hi)`` it gathered every element)
+            ob, ab, bb, cb = o[lo:hi], a[lo:hi], b[lo:hi], c[lo:hi]
+            for j in range(hi - lo):
+                bn, bi = _unexplained(ob[j], ab[j], bb[j], cb[j])
+                nan_bad |= bn
+                inf_bad |= bi
+        else:
+            for i in range(lo, hi):
+                bn, bi = _unexplained(
+                    _at(args[nin], i, steps[nin], dtype)[0],
+                    _at(args[0], i, steps[0], dtype)[0],
+                    _at(p1, i, s1, dtype)[0],
+                    _at(p2, i, s2, dtype)[0],
+                )
+                nan_bad |= bn
+                inf_bad |= bi
+        if nan_bad:  # (may_nan is True here: a NaN makes both False)
             keep |= FE_INVALID
-        elif o == o and not (nan_in or inf_in):
+        if inf_bad and may_inf:
             keep |= FE_RANGE
+        if new & ~keep == 0:
+            return
     _feclearexcept(np.int32(new & ~keep))
+
+
+_SCAN = 1024  # elements per run of _settle_flags' scan
 
 
 # The ufuncs' contiguous loops have the kernels' block shape (prefetch, 512-bit vectors):
