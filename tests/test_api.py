@@ -336,20 +336,21 @@ def test_fp_flag_masks_are_this_platforms():
 
 @pytest.mark.parametrize("size", ["serial", "parallel"])
 @pytest.mark.parametrize("layout", ["contiguous", "strided", "array alpha"])
-@pytest.mark.parametrize("at", [0, 3000])
+@pytest.mark.parametrize("at", [0, 3000, -3])
 def test_ufunc_flags_follow_the_results(dtype, size, layout, at):
     """A ufunc leaves NumPy the FP flags its results explain and no others: "invalid" for a
     NaN from no NaN input (inf * 0), "overflow" for an inf from finite inputs; none for NaN
     inputs or from the side of the branch a select discards (a huge grad where x > 0, a zero
-    grad at y = +inf).  The element in question is at ``at``, among benign ones, in the
-    calling thread's chunk when the loop runs in parallel (NumPy reads that thread's flags):
-    the first element, or one past the scan's first run (``_cpu._SCAN``).  A NaN alpha
-    broadcast to every element explains every NaN result."""
+    grad at y = +inf).  The element in question is at ``at``, among benign ones: the first,
+    one past the scan's first run (``_cpu._SCAN``) in the first chunk, or the third from
+    last, which in parallel is another thread's chunk (its flags reach the calling thread,
+    which NumPy reads).  A NaN alpha broadcast to every element explains every NaN
+    result."""
     from elu_numba import ufuncs
 
     f = np.finfo(dtype)
     n = 5000 if size == "serial" else 2 * _cpu.PARALLEL_THRESHOLD + 7
-    assert _cpu._SCAN < at < _cpu.UFUNC_CHUNK or at == 0
+    assert _cpu._SCAN < at < _cpu.UFUNC_CHUNK or at <= 0
 
     def call(u, g0, v0, alpha):
         g, v = np.full(n, 0.5, dtype), np.full(n, -1.0, dtype)

@@ -509,6 +509,9 @@ def _fenv_call(name):
 
 
 _fetestexcept, _feclearexcept = _fenv_call("fetestexcept"), _fenv_call("feclearexcept")
+_feraiseexcept = _fenv_call("feraiseexcept")
+# the watched flags one by one (FE_RANGE holds two), for ``_chunked``'s counts
+_FE_BITS = tuple(1 << b for b in range(8) if _FE_WATCH >> b & 1) + (0, 0, 0)
 
 
 @register_jitable
@@ -879,10 +882,25 @@ UFUNC_CHUNK = PARALLEL_THRESHOLD // 4
 @kernel(True)
 def _chunked(fn, n, bases, steps):
     """Run the ufunc inner loop at address ``fn`` over n elements, chunk by chunk, in
-    parallel."""
+    parallel, and raise in the calling thread the watched FP flags any chunk left (those
+    its elements explain, ``_settle_flags``): NumPy reads that thread's flags only.  Each
+    chunk starts with the watched flags clear, so that a flag one chunk (or an earlier
+    call) left in a thread is neither taken for the next chunk's nor kept unscanned.
+    Until 2026-12-05 the flags of the other threads' chunks were lost: an overflow in the
+    second half of a large array gave no warning."""
+    f0, f1, f2 = 0, 0, 0
     for c in prange((n + UFUNC_CHUNK - 1) // UFUNC_CHUNK):
         lo = c * UFUNC_CHUNK
+        if fp_flags() != 0:
+            _feclearexcept(np.int32(_FE_WATCH))
         _call_chunk(fn, lo, min(UFUNC_CHUNK, n - lo), bases, steps)
+        left = fp_flags()
+        f0 += (left & _FE_BITS[0]) != 0
+        f1 += (left & _FE_BITS[1]) != 0
+        f2 += (left & _FE_BITS[2]) != 0
+    raised = (_FE_BITS[0] if f0 else 0) | (_FE_BITS[1] if f1 else 0) | (_FE_BITS[2] if f2 else 0)
+    if raised:
+        _feraiseexcept(np.int32(raised))
 
 
 @jitable
