@@ -30,14 +30,18 @@ def h(r):
     return mp.mpf(1) / 2 if r == 0 else (mp.expm1(r) - r) / r**2
 
 
-def rel_error(coeffs, points):
-    """max |(r + r^2 h(r)) / expm1(r) - 1| over ``points`` (coefficients lowest power first)."""
+def rel_error(coeffs, points, of_exp=False):
+    """max |(r + r^2 h(r)) / expm1(r) - 1| over ``points`` (coefficients lowest power first);
+    ``of_exp``: max |(1 + r + r^2 h(r)) / exp(r) - 1|, the error of exp(r) = 1 + expm1(r)."""
     worst = mp.mpf(0)
     for r in points:
         if r == 0:
             continue
         approx = r + r * r * mp.polyval(list(coeffs)[::-1], r)
-        worst = max(worst, abs(approx / mp.expm1(r) - 1))
+        if of_exp:
+            worst = max(worst, abs((1 + approx) / mp.exp(r) - 1))
+        else:
+            worst = max(worst, abs(approx / mp.expm1(r) - 1))
     return worst
 
 
@@ -52,14 +56,15 @@ def fit(degree):
     return coeffs, rel_error(coeffs, grid(4000, 1.001))
 
 
-def fit_minimax(degree, n=6000):
+def fit_minimax(degree, n=6000, of_exp=False):
     """Minimax of the relative error of r + r^2 h(r) on ``grid(n)``: minimize t subject to
-    |w(r) (h*(r) - h(r))| <= t, w = r^2 / |expm1(r)|, as a linear program in the coefficients."""
+    |w(r) (h*(r) - h(r))| <= t, w = r^2 / |expm1(r)|, as a linear program in the coefficients.
+    ``of_exp``: of 1 + r + r^2 h(r) against exp(r), w = r^2 / exp(r)."""
     import numpy as np
     from scipy.optimize import linprog
 
     pts = [r for r in grid(n) if r != 0]
-    w = [r * r / abs(mp.expm1(r)) for r in pts]
+    w = [r * r / (mp.exp(r) if of_exp else abs(mp.expm1(r))) for r in pts]
     target = [h(r) for r in pts]
     V = np.array([[float(r) ** j for j in range(degree + 1)] for r in pts])
     wf = np.array([float(x) for x in w])
@@ -75,34 +80,58 @@ def fit_minimax(degree, n=6000):
         ]
     )
     S = 1e9
+    # of_exp: residuals ~1e-17, and a correction below float64's resolution of the
+    # coefficients: the LP's variables are the correction times S2 (so that its matrix
+    # stays of order 1), added to the start in 60-digit arithmetic
+    S2 = 1e17 if of_exp else 1.0
     m = degree + 1
+    scale = S if not of_exp else 1.0
     A = np.vstack(
         [
-            np.hstack([S * wf[:, None] * V, -np.ones((len(pts), 1))]),
-            np.hstack([-S * wf[:, None] * V, -np.ones((len(pts), 1))]),
+            np.hstack([scale * wf[:, None] * V, -np.ones((len(pts), 1))]),
+            np.hstack([-scale * wf[:, None] * V, -np.ones((len(pts), 1))]),
         ]
     )
-    b = np.concatenate([S * wf * resid, -S * wf * resid])
+    rhs = (S if not of_exp else S2) * wf * resid
+    b = np.concatenate([rhs, -rhs])
     res = linprog(
         np.r_[np.zeros(m), 1.0], A_ub=A, b_ub=b, bounds=[(None, None)] * (m + 1), method="highs"
     )
     if not res.success:
         raise SystemExit(f"linprog failed: {res.message}")
-    coeffs = [mp.mpf(float(c)) for c in start + res.x[:m]]
-    return coeffs, rel_error(coeffs, grid(4000))
+    if of_exp:
+        coeffs = [
+            mp.mpf(float(c)) + mp.mpf(float(d)) / S2 for c, d in zip(start, res.x[:m], strict=True)
+        ]
+    else:
+        coeffs = [mp.mpf(float(c)) for c in start + res.x[:m]]
+    return coeffs, rel_error(coeffs, grid(4000), of_exp)
 
 
 def _report(label, coeffs, worst):
     log2 = mp.nstr(mp.log(worst, 2), 4)
-    print(f"# {label}: max relative error of expm1: {mp.nstr(worst, 5)} (2^{log2})")
+    print(f"# {label}: max relative error: {mp.nstr(worst, 5)} (2^{log2})")
 
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("degree", type=int, help="degree of h")
     ap.add_argument("--minimax", action="store_true", help="minimax of the relative error")
+    ap.add_argument(
+        "--exp",
+        action="store_true",
+        help="with --minimax: of exp(r) = 1 + r + r^2 h(r), rounded to float64 (the float64 "
+        "gradient's polynomial)",
+    )
     args = ap.parse_args()
-    if args.minimax:
+    if args.minimax and args.exp:
+        coeffs, worst = fit_minimax(args.degree, of_exp=True)
+        _report(f"degree of h: {args.degree}, minimax of exp's error", coeffs, worst)
+        c64 = [mp.mpf(float(c)) for c in coeffs]
+        _report("rounded to float64", c64, rel_error(c64, grid(4000), True))
+        for c in c64:
+            print(repr(float(c)))
+    elif args.minimax:
         import numpy as np
 
         coeffs, worst = fit_minimax(args.degree)

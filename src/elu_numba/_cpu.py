@@ -797,10 +797,13 @@ def _ufunc_grad_loop(name, nin, dtype, unit=False):
     output with a broadcast alpha run the gradient kernels' blocks: float32 blocks in range
     take the fast loop (``_math.FAST_GRAD``) and, with ``unit``, an alpha of 1 runs the
     function for alpha = None (``_math.UNIT_ALPHA``), so the results have the njit API's
-    bits.  An array of alphas runs a plain loop, any other layout a strided one."""
+    bits.  An array of alphas runs a plain loop, any other layout a strided one (with
+    ``unit``, the function for alpha = None where the broadcast alpha is 1: the API's
+    general bits, since 2026-12-05)."""
     size = np.dtype(dtype).itemsize
     fn = getattr(_math, name)
     fast, fast_lo = _math.FAST_GRAD.get(name, (fn, _no_fast_lo))
+    lean = fn if unit else _no_unit_grad  # fn(g, v, None) must type only with ``unit``
 
     @ufunc_loop_cfunc
     def loop(args, dims, steps, data):
@@ -832,14 +835,22 @@ def _ufunc_grad_loop(name, nin, dtype, unit=False):
                 for i in range(n):
                     o[i] = fn(g[i], v[i], av[i])
         else:
+            one = unit and sa == 0 and _at(pa, 0, 0, dtype)[0] == 1 if nin == 3 else False
             for i in range(n):
                 gi = _at(pg, i, sg, dtype)[0]
                 vi = _at(pv, i, sv, dtype)[0]
                 ai = _at(pa, i, sa, dtype)[0] if nin == 3 else dtype(1.0)
-                _at(po, i, so, dtype)[0] = fn(gi, vi, ai)
+                _at(po, i, so, dtype)[0] = lean(gi, vi, None) if one else fn(gi, vi, ai)
         _settle_flags(before, args, steps, n, nin, dtype)
 
     return loop
+
+
+@register_jitable
+def _no_unit_grad(g, v, alpha):
+    """Stands in for a gradient without an alpha = 1 kernel (never runs; see
+    ``_ufunc_grad_loop``)."""
+    return np.float64(0.0)
 
 
 @intrinsic

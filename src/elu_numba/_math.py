@@ -104,6 +104,24 @@ _H64 = (
     2.5105312729622103e-08,
     2.09147553258932e-09,
 )
+# The float64 gradients' h where they have no alpha factor (``scaled_exp`` with alpha
+# None), evaluated by Horner's rule: degree 9, the minimax of exp(r) = 1 + r + r*r*h(r)'s
+# relative error, which is all the gradient needs (``tools/fit_expm1.py 9 --minimax --exp``:
+# 2^-56.8 with the coefficients rounded, 0.15 of an ULP at worst).  ``_H64`` keeps expm1's
+# relative accuracy near 0, which ELU's forward needs, at one degree more (and Estrin's
+# scheme, two multiplications more): 2 of the loop's 18 FMA-unit operations per vector.
+_H64_EXP = (
+    0.5000000000000011,
+    0.16666666666666408,
+    0.04166666666652813,
+    0.008333333333496928,
+    0.001388888894424415,
+    0.0001984126950272411,
+    2.480149239281451e-05,
+    2.7557588442043684e-06,
+    2.7630522033246196e-07,
+    2.4999850357080563e-08,
+)
 # The float32 alpha = 1 kernel's h (``_expm1_unit``): degree 4, the minimax of expm1's
 # relative error (``tools/fit_expm1.py 4 --minimax``, rounded to float32: 2^-25.8 where the
 # degree-5 h above has 2^-30.8).  One FMA less per element; every negative float32 is still
@@ -313,10 +331,13 @@ def _h(r, single):
 
 
 @jitable
-def _reduce(x, lo, single):
+def _reduce(x, lo, single, exact=True):
     """Clamp x to [lo, 0] (NaN stays NaN); return (t, r, c): x = k ln2 + r + c, bits(t) = k + C.
 
-    ``c`` is the rounding error of ``r`` (float64 only; the float32 path does not need it).
+    ``c`` is the rounding error of ``r`` (float64 with ``exact`` only; the float32 path does
+    not need it).  ``exact=False`` (float64): r = x - k ln2 rounded once (one FMA with ln
+    2's low part) and c = 0: up to half an ULP of r, |r| <= ln2 / 2, which moves exp(r) by
+    at most 0.35 of its ULP (see ``scaled_exp``).
     lo = -inf: no clamp at all, for callers that keep the result only where x is in
     [-745, 0] or NaN: a lane x > 0 computes exp(x) itself (garbage, inf or NaN), which
     they discard.  Its FP flags are all it leaves: the ufuncs clear those their results do
@@ -332,6 +353,8 @@ def _reduce(x, lo, single):
     hi = fma(k, -_LN2_HI, x)  # exact: _LN2_HI has 32 bits and |k| < 2**11
     if single:
         return t, hi, 0.0
+    if not exact:
+        return t, fma(k, -_LN2_LO, hi), 0.0
     lo_ = k * _LN2_LO
     r = hi - lo_
     return t, r, (hi - r) - lo_
@@ -467,7 +490,14 @@ def _horner11(r, c):
     return fma(q, r, c[0])
 
 
-_HORNER = {5: _horner5, 6: _horner6, 11: _horner11}
+@jitable
+def _horner10(r, c):
+    q = fma(fma(fma(fma(c[9], r, c[8]), r, c[7]), r, c[6]), r, c[5])
+    q = fma(fma(fma(fma(fma(q, r, c[4]), r, c[3]), r, c[2]), r, c[1]), r, c[0])
+    return q
+
+
+_HORNER = {5: _horner5, 6: _horner6, 10: _horner10, 11: _horner11}
 
 
 def horner(r, c):
@@ -650,7 +680,8 @@ def _deep_alpha(alpha):
 @jitable
 def scaled_exp(x, x_lo, g, alpha, single, deep=True):
     """g * alpha * exp(x + x_lo) for x <= 0 as float64 (x > 0 is treated as 0 with ``deep``,
-    and gives garbage without: the callers discard it); x_lo None: 0.
+    and gives garbage without: the callers discard it); x_lo None: 0; alpha None: no factor
+    (ELU's gradient at alpha = 1, CELU's at every alpha).
 
     With s = alpha * 2**k (exact while normal), ``fma(s, p, s)`` is alpha * exp(x) rounded
     once and g times it rounds once more, into the subnormal range too.  Where 2**k or s
@@ -667,23 +698,51 @@ def scaled_exp(x, x_lo, g, alpha, single, deep=True):
     (inf * 0, as in PyTorch, whose exp(x) is 0 there).  Until 2026-12-05 the clamp was at
     -750 and gave g * alpha * exp(-750): 2e-323 for g = 1000 at x = -inf, inf for g = inf.
 
+    alpha None: q = g * 2**k is exact (while normal) and ``fma(q, p, q)`` rounds once, so
+    the result has one rounding where g * fma(s, p, s) has two.  That margin pays for a
+    leaner exp without x_lo: r = x - k ln2 rounded once (``_reduce`` with exact=False, up
+    to 0.35 of an ULP of exp(r)), and p = fma(r*r, h, r) with exp's own polynomial
+    (``_H64_EXP``: degree 9 by Horner's rule, 0.15 ULP) rounded once (0.5): within 1.5 ULP
+    by this count, 1.015 measured with grad = 1 and 1.143 with random grads (``python
+    tools/ulp_sweep.py --float64 --fn elu_grad_x --alpha 1 [--grads random]``, 10^7
+    inputs, 2026-12-05), where the two-rounding form gave 0.821 and 1.529.  With an alpha,
+    s's path keeps r's rounding error c (``exact``) and expm1's polynomial: its two
+    roundings leave no room (1.868 ULP with random grads; the lean reduction alone took
+    that to 1.937).  A zero q (g = +-0, or g * 2**k below the subnormals) gives fma(q, p,
+    q) = +0.0 for p < 0 whatever q's sign: ``_with_sign_of`` puts q's sign back.  The deep
+    lanes take q = g * 2**(k+64) and multiply by 2**-64 last (alpha = 1's ``_deep_alpha``).
+    Until 2026-12-05, evening, these cases took s's path with alpha = 1: the float64
+    gradient loop from x at alpha = 1 took 40 instructions (19 of them on the FMA units)
+    per 8 values and 0.87 ns per element in L1, where it takes 30 (16) and 0.74 now
+    (``python tools/loop_ops.py --fn elu_grad_x-unit --time``, Zen 4 VM).
+
     ``deep=False``: the caller knows that no lane has k < ``deep_k(alpha)`` (the kernels'
     blocks whose x are all >= ``fast_grad_lo``), and the scale, its selects and the final
     multiply are left out; the lanes compute the same bits as with ``deep``.
     """
-    t, r, c = _reduce(np.float64(x), _EXP_LO if deep else -np.inf, single)
-    if x_lo is None:
+    exact = x_lo is not None or alpha is not None
+    t, r, c = _reduce(np.float64(x), _EXP_LO if deep else -np.inf, single, exact)
+    if x_lo is None and alpha is None:
+        p = fma(r * r, horner(r, _H64_EXP), r)
+    elif x_lo is None:
         # exp(r + c) - 1 = p_r + c * (1 + r) + c * q: the last term is below 2^-59 (|c| <=
         # 2^-55, q = r*r*h(r) < 0.065) and left out, so c * (1 + r) is ready before h(r)
-        # and joins it in one FMA: 5% less time per element than the form below
+        # and joins it in one FMA: 5% less time per element than r + (p_r + c * (1 + r))
         # (``tools/loop_ops.py --fn elu_grad_x-unit --time``, Zen 4 VM, 2026-12-05)
         p = r + fma(r * r, _h(r, single), fma(c, r, c))
     else:
-        # CELU: x_lo, the quotient's error, reaches 2^-43, and x_lo * q counts.  Where x_lo
-        # is 0 (alpha = 1) these are the bits of the form above (CELU at alpha = 1 is ELU)
-        r2, h = r * r, _h(r, single)
+        # CELU: x_lo, the quotient's error, reaches 2^-43, and x_lo * q counts.  exp's h
+        # (``_H64_EXP``, Horner) in float64: 73 instead of 76 instructions per 8 values
+        r2, h = r * r, (_h(r, single) if single else horner(r, _H64_EXP))
         q = r2 * h
         p = r + fma(r2, h, fma(x_lo, 1.0 + (r + q), fma(c, r, c)))
+    if alpha is None:
+        if deep:
+            low = t - _MAGIC < deep_k(1.0)
+            q = g * _pow2(t, _EXP_SHIFT if low else 0)
+            return _with_sign_of(fma(q, p, q), q) * (_DEEP_UNSCALE if low else 1.0)
+        q = g * _pow2(t, 0)
+        return _with_sign_of(fma(q, p, q), q)
     if deep:
         low = t - _MAGIC < deep_k(alpha)  # (t - _MAGIC is _reduce's k: LLVM computes it once)
         a_deep, unscale = _deep_alpha(alpha)
@@ -691,6 +750,19 @@ def scaled_exp(x, x_lo, g, alpha, single, deep=True):
         return (g * fma(s, p, s)) * (unscale if low else 1.0)
     s = alpha * _pow2(t, 0)
     return g * fma(s, p, s)
+
+
+_DEEP_UNSCALE = 2.0**-_EXP_SHIFT  # the deep lanes' last factor where alpha is None (1)
+_SIGN64 = -(2**63)  # float64's sign bit as int64
+
+
+@jitable
+def _with_sign_of(res, q):
+    """res = fma(q, p, q) with q's sign where q is a zero (the FMA's +0.0 for p < 0): q's sign
+    bit or'ed into res's bits, one ``vpternlogq``.  Wherever q is not zero the two signs
+    agree already (1 + p > 0), and a NaN's sign means nothing.  A select on res != 0 took a
+    compare on the FMA units: 0.78 against 0.74 ns per element in L1."""
+    return bits_f64(f64_bits(res) | (f64_bits(q) & _SIGN64))
 
 
 # float32 g * alpha * exp(x) rounds to 0 below x = -281.4 for every float32 g and alpha
@@ -795,9 +867,9 @@ def fast_scaled(a, e):
 @jitable
 def _grad_exp(g, x, alpha):
     """g * alpha * exp(x) for x <= 0 as float64: ``scaled_exp32`` for float32 and float16,
-    ``scaled_exp`` for float64."""
+    ``scaled_exp`` for float64 (alpha None: 1, rounded once there)."""
     if is_single(x):
-        return scaled_exp32(x, g, np.float64(alpha))
+        return scaled_exp32(x, g, 1.0 if alpha is None else np.float64(alpha))
     return scaled_exp(x, None, np.float64(g), alpha, False)
 
 
@@ -961,10 +1033,7 @@ def relu(x, alpha):
 def elu_grad_x(g, x, alpha):
     """dL/dx = g if x > 0 else g * alpha * exp(x) (alpha None: 1, see UNIT_ALPHA)."""
     # both sides computed, then a select (see celu_grad_x)
-    if alpha is None:
-        neg = _grad_exp(g, x, 1.0)
-    else:
-        neg = _grad_exp(g, x, alpha)
+    neg = _grad_exp(g, x, alpha)
     return np.float64(g) if x > 0 else neg
 
 
@@ -1033,8 +1102,7 @@ def fast_grad_lo_unit(alpha, x):
 def elu_grad_x_fast64(g, x, alpha):
     """``elu_grad_x`` for float64 x >= ``fast_grad_lo(alpha, x)``, x > 0 or x NaN (NaN
     either way; the ufuncs' block check lets NaN x through)."""
-    a = 1.0 if alpha is None else alpha
-    neg = scaled_exp(x, None, np.float64(g), a, False, False)
+    neg = scaled_exp(x, None, np.float64(g), alpha, False, False)
     return np.float64(g) if x > 0 else neg
 
 
@@ -1113,7 +1181,7 @@ def celu_grad_x(g, x, alpha):
     # taken as 0, so a huge x does not overflow x / alpha in the discarded lanes either.
     xn = _nonpositive(np.float64(x))
     u, u_lo = _divide(xn, alpha)
-    neg = scaled_exp(u, u_lo, np.float64(g), 1.0, is_single(x))
+    neg = scaled_exp(u, u_lo, np.float64(g), None, is_single(x))
     return np.float64(g) if x > 0 else neg
 
 
