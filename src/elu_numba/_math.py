@@ -713,7 +713,7 @@ def scaled_exp(x, x_lo, g, alpha, single, deep=True):
     lanes take q = g * 2**(k+64) and multiply by 2**-64 last (alpha = 1's ``_deep_alpha``).
     Until 2026-12-05, evening, these cases took s's path with alpha = 1: the float64
     gradient loop from x at alpha = 1 took 40 instructions (19 of them on the FMA units)
-    per 8 values and 0.87 ns per element in L1, where it takes 30 (16) and 0.74 now
+    per 8 values and 0.86-0.89 ns per element in L1, where it takes 30 (16) and 0.74 now
     (``python tools/loop_ops.py --fn elu_grad_x-unit --time``, Zen 4 VM).
 
     ``deep=False``: the caller knows that no lane has k < ``deep_k(alpha)`` (the kernels'
