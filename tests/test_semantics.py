@@ -732,6 +732,40 @@ def test_gradient_from_x_far_below_the_exponential_range(dtype):
                 np.testing.assert_array_equal(np.signbit(got[zero]), np.signbit(want[zero]))
 
 
+@pytest.mark.parametrize("size", ["serial", "parallel"])
+def test_gradient_from_x_zeros_keep_the_products_sign(dtype, size):
+    """A gradient from x that is zero where exp(x) is not -- g = +-0.0, or g * alpha * exp(x)
+    below half the smallest subnormal -- has the product's sign (g's, for alpha > 0), as
+    PyTorch's g * alpha * exp(x) has, and every other result too: every activation and
+    entry point, the kernels' blocks in range included.  (The float64 loops without an
+    alpha factor compute q = g * 2**k and q + q * p in one FMA, whose sum of two zeros is
+    +0.0 for p < 0: ``_math._with_sign_of`` puts q's sign back.)"""
+    from elu_numba import _cpu, scalar, ufuncs
+
+    f = np.finfo(dtype)
+    gs = np.array([0.0, -0.0, f.smallest_subnormal, -f.smallest_subnormal, -f.tiny], dtype)
+    deep = -700.0 if dtype == np.float64 else -90.0  # below the kernels' blocks in range
+    xs = np.array([-0.3, -1.0, -0.0, -30.0, -100.0, deep], dtype)
+    reps = 80 if size == "serial" else 2 * _cpu.PARALLEL_THRESHOLD // (gs.size * xs.size) + 1
+    g = np.tile(np.repeat(gs, xs.size), reps)
+    x = np.tile(xs, gs.size * reps)
+    for act in ACTS:
+        if act.name == "relu":
+            continue
+        for alpha in (1.0, 1.7, 0.5) if act.has_alpha else (1.0,):
+            kw = {"alpha": alpha} if act.has_alpha else {}
+            u = getattr(ufuncs, f"{act.name}_grad_x")
+            s = getattr(scalar, f"{act.name}_grad_x")
+            got_u = u(g, x, dtype(alpha)) if act.has_alpha else u(g, x)
+            got_s = np.array(
+                [s(a, b, **kw) for a, b in zip(g[:120], x[:120], strict=True)], dtype=dtype
+            )
+            for got in (act.grad(g, x=x, **kw), act.grad(g.copy(), x=x, out=None, **kw), got_u):
+                np.testing.assert_array_equal(np.signbit(got), np.signbit(g), f"{act.name} {alpha}")
+                assert (got[g == 0] == 0).all()
+            np.testing.assert_array_equal(np.signbit(got_s), np.signbit(g[:120]))
+
+
 def test_gradient_from_y_below_the_output_range(dtype):
     """A y no activation gives (y = -inf, or y so far below -alpha that the CELU quotient
     y / alpha overflows) still gets the formula's value: g * (y + alpha), g * (y / alpha +
