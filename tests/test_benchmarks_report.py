@@ -509,4 +509,6 @@ def test_ufunc_flags_script_spreads_its_arrays_and_runs(monkeypatch, capsys):
     for line in lines[1:]:
         words = line.split()
         clean, nan, ratio = float(words[4]), float(words[7]), float(words[9])
-        assert abs(nan / clean - ratio) < 0.05 and clean > 0  # (times printed to 0.1 µs)
+        # times printed to 0.1 µs, the ratio to 0.01 (no speed is asserted: CI runs envs
+        # side by side, and one NaN run there took 108x the clean one)
+        assert clean > 0 and abs(nan / clean / ratio - 1) < 0.02
