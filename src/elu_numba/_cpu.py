@@ -560,9 +560,10 @@ def _settle_flags(before, args, steps, n, nin, dtype):
     vectorized where the output and every input move by one element or not at all (a
     broadcast alpha) with at least one input moving.  An input that does not move is one
     value, checked once: a NaN there explains every NaN result, and a NaN or infinity every
-    infinite one.  Until 2026-12-05 a branchy scalar scan made ``ufuncs.elu(x, 1.0)`` 4.8x
-    slower on 2^20 float32 values with one NaN in 1000 (each NaN input raises "invalid" in
-    the loop's compares): 446 µs instead of 93."""
+    infinite one.  Each NaN input raises "invalid" in the loops' compares, so data with
+    NaN is scanned chunk by chunk: float32 ``ufuncs.elu(x, 1.0)`` with one NaN in 1000
+    took 4.5x its time without NaN with the branchy element-by-element scan before
+    2026-12-05, 1.8x now (``python benchmarks/ufunc_flags.py``, README)."""
     new = fp_flags() & ~before
     if new == 0:
         return
