@@ -25,11 +25,12 @@ from elu_numba import ufuncs
 
 
 def _spread(n: int, dtype, k: int) -> list[np.ndarray]:
-    """k uninitialized arrays of n values whose addresses differ by 1 KiB modulo 4 KiB: an
-    output at the same address modulo 4 KiB as an input (two fresh allocations of the
-    same size often are) made an out-of-place call up to 2x slower (4K aliasing of loads
-    and stores; float64 ``ufuncs.elu``, 2^18 values: 172 against 87 µs), whichever the
-    data."""
+    """k uninitialized arrays of n values whose addresses differ by 1 KiB modulo 4 KiB.  With
+    plain fresh arrays, the float64 calls of one process took 172 instead of 87 µs
+    (``ufuncs.elu``, 2^18 values) after the float32 ones had run, with the output 16 bytes
+    from an input modulo 4 KiB; an isolated check of that offset alone later found at
+    most 13% (2026-12-05), so the cause is not pinned down.  Spread arrays gave the same
+    times in either order."""
     size = n * np.dtype(dtype).itemsize
     arrays = []
     for i in range(k):

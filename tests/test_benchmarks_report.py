@@ -490,9 +490,9 @@ def test_unit_alpha_times_both_kernels(monkeypatch):
 
 
 def test_ufunc_flags_script_spreads_its_arrays_and_runs(monkeypatch, capsys):
-    """benchmarks/ufunc_flags.py puts its arrays 1 KiB apart modulo 4 KiB (4K aliasing of
-    an input and the output doubled some timings), and prints a line per dtype and ufunc
-    with both times and their ratio."""
+    """benchmarks/ufunc_flags.py puts its arrays 1 KiB apart modulo 4 KiB (plain fresh
+    arrays doubled some of its timings, see ``_spread``), and prints a line per dtype and
+    ufunc with both times and their ratio."""
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
     import numpy as np
 
