@@ -111,6 +111,132 @@ def test_float16_is_computed_in_float32():
     np.testing.assert_array_equal(out64, en.celu(x.astype(np.float32), 0.3))
 
 
+def _same_f16(a, b):
+    """Equal float16 bits, or NaN in both (NumPy's casts and the CPU's keep different NaN
+    payloads)."""
+    a, b = np.asarray(a), np.asarray(b)
+    assert a.dtype == b.dtype == np.float16
+    same = (a.view(np.uint16) == b.view(np.uint16)) | (np.isnan(a) & np.isnan(b))
+    assert same.all(), (a[~same][:5], b[~same][:5])
+
+
+EVERY_F16 = np.arange(1 << 16, dtype=np.uint32).astype(np.uint16).view(np.float16)
+
+
+@pytest.mark.parametrize(
+    ("fn", "alpha"),
+    [("elu", 1.0), ("elu", 1.7), ("elu", -0.3), ("selu", None), ("celu", 0.3), ("relu", None)],
+)
+def test_float16_every_value_is_the_float32_result_rounded(fn, alpha):
+    """All 2^16 float16 values (NaN, +-inf, -0.0, subnormals), in place and out of place,
+    serial (a slice) and parallel (2^16 >= PARALLEL_THRESHOLD): the float32 result rounded
+    to float16 (to nearest, ties to even, as NumPy's cast) -- what the float16 kernels, which
+    convert in registers (``_cpu.HALF_IN_REGISTERS``), and the float32 copies elsewhere give."""
+    f = getattr(en, fn)
+    args = () if alpha is None else (alpha,)
+    with np.errstate(over="ignore"):  # selu(65504) is above float16's range in both
+        want = f(EVERY_F16.astype(np.float32), *args).astype(np.float16)
+    _same_f16(f(EVERY_F16, *args), want)
+    x = EVERY_F16.copy()
+    assert f(x, *args, out=x) is x
+    _same_f16(x, want)
+    _same_f16(f(EVERY_F16[1000:1100], *args), want[1000:1100])
+
+
+@pytest.mark.parametrize("which", ["x", "y"])
+@pytest.mark.parametrize(
+    ("fn", "alpha"), [("elu", 1.0), ("elu", 1.7), ("selu", None), ("celu", 0.6)]
+)
+def test_float16_gradients_are_the_float32_results_rounded(fn, which, alpha):
+    """float16 gradients: the float32 general function's result rounded to float16 (the
+    float32 kernels' variant for blocks in range, ``_math.FAST_GRAD``, may give a float32
+    step away), into grad, into x / y and into a new array, serial and parallel."""
+    from elu_numba import _cpu, _math
+
+    rng = np.random.default_rng(5)
+    n = 3 * _cpu.PARALLEL_THRESHOLD // 2 + 7
+    g = rng.normal(0, 2, n).astype(np.float16)
+    g[:4] = [np.inf, -0.0, np.nan, 65504]
+    v = rng.normal(-1, 3, n).astype(np.float16)
+    v[4:8] = [-np.inf, -0.0, np.nan, -20.0]
+    if which == "y":
+        v = getattr(en, fn)(v, *(() if alpha is None else (alpha,)))
+    name = f"{fn}_grad_{which}"
+    kw = {which: v} if alpha is None else {which: v, "alpha": alpha}
+    a32 = np.float32(1.0 if alpha is None else alpha)
+    general = np.empty(n, np.float32)  # the general function, no variant
+    _cpu._binary(getattr(_math, name), False, "out")(
+        g.astype(np.float32), v.astype(np.float32), general, a32
+    )
+    with np.errstate(over="ignore"):
+        want = general.astype(np.float16)
+    grad = getattr(en, f"{fn}_grad")
+    _same_f16(grad(g, **kw), want)
+    _same_f16(grad(g[:100], **{**kw, which: v[:100]}), want[:100])
+    gc = g.copy()
+    assert grad(gc, **kw, out=gc) is gc
+    _same_f16(gc, want)
+    vc = v.copy()
+    assert grad(g, **{**kw, which: vc}, out=vc) is vc
+    _same_f16(vc, want)
+
+
+def test_float16_layouts_and_mixed_dtypes():
+    """Strided and Fortran-ordered float16 arrays give the contiguous results; float16 with
+    float32 (or float64) gives float32 (float64) as before."""
+    rng = np.random.default_rng(6)
+    x = rng.normal(0, 3, (64, 300)).astype(np.float16)
+    want = en.elu(x.reshape(-1), 1.3).reshape(x.shape)
+    _same_f16(en.elu(x[:, ::3], 1.3), want[:, ::3])
+    _same_f16(en.elu(np.asfortranarray(x), 1.3), want)
+    out = np.zeros((64, 100), np.float16)[:, ::-1]
+    _same_f16(en.elu(x[:, :100], 1.3, out=out), want[:, :100])
+    g = rng.normal(0, 1, x.shape).astype(np.float16)
+    want_g = en.elu_grad(g.reshape(-1), x=x.reshape(-1)).reshape(x.shape)
+    _same_f16(en.elu_grad(g.T, x=x.T), want_g.T)
+    mixed = en.elu_grad(g, x=x.astype(np.float32))
+    assert mixed.dtype == np.float32
+    np.testing.assert_array_equal(mixed, en.elu_grad(g.astype(np.float32), x=x.astype(np.float32)))
+    big = x.astype(">f2")  # non-native byte order: through float32 copies
+    _same_f16(en.elu(big, 1.3), want)
+
+
+def test_float16_runs_its_own_kernels(monkeypatch):
+    """Native float16 arrays run the float16 kernels (no float32 copies) where the CPU
+    converts in registers, in every mode and through the strided path's float16 copies;
+    elsewhere the float32 ones."""
+    calls = []
+    real = _cpu.loops
+    monkeypatch.setattr(_cpu, "loops", lambda *a: calls.append(a) or real(*a))
+    x = np.linspace(-3, 3, 40).astype(np.float16)
+    g = x[::-1].copy()
+    en.elu(x, 0.5)
+    en.elu(x.copy(), out=np.empty_like(x))
+    en.elu_grad(g.copy(), y=en.elu(x), out=g.copy())
+    en.selu(x[::2])
+    assert calls and all((c[-1] is True) == _cpu.HALF_IN_REGISTERS for c in calls), calls
+    calls.clear()
+    en.elu(x.astype(np.float32))
+    assert calls == [("elu", False, "out")]
+
+
+def test_float16_in_registers_needs_f16c_or_arm(monkeypatch):
+    from numba.core import config
+
+    monkeypatch.setattr(config, "CPU_NAME", None)
+    for machine, want in [("aarch64", True), ("arm64", True), ("ppc64le", False)]:
+        monkeypatch.setattr(_cpu.platform, "machine", lambda m=machine: m)
+        assert _cpu._host_has_f16c() is want, machine
+    monkeypatch.setattr(_cpu.platform, "machine", lambda: "x86_64")
+    monkeypatch.setattr(config, "CPU_NAME", "generic")  # NUMBA_CPU_NAME: its features only
+    monkeypatch.setattr(config, "CPU_FEATURES", "")
+    assert _cpu._host_has_f16c() is False
+    monkeypatch.setattr(config, "CPU_FEATURES", "+avx,-f16c")
+    assert _cpu._host_has_f16c() is False
+    monkeypatch.setattr(config, "CPU_FEATURES", "+avx,+f16c")
+    assert _cpu._host_has_f16c() is True
+
+
 def test_array_likes_and_scalars():
     np.testing.assert_allclose(en.elu([-1.0, 2.0]), [np.expm1(-1), 2.0])
     s = en.elu(-1.0)

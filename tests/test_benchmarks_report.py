@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -514,3 +515,34 @@ def test_ufunc_flags_script_spreads_its_arrays_and_runs(monkeypatch, capsys):
         # and 0.006x the other side
         q = nan / clean
         assert clean > 0 and abs(q - ratio) <= 0.005 + q * (0.05 / clean + 0.05 / nan) + 1e-9
+
+
+def test_cpu_ports_script_builds_every_loop_and_prints_them(monkeypatch, capsys):
+    """benchmarks/cpu_ports.py: each pass holds the instructions its mix names (FMAs
+    accumulate into one register each, so no pass waits on another's latency), the C
+    program compiles and runs, and every loop's line is printed with a positive time.
+    Where the machine cannot run it (no AVX-512F, no C compiler), it says so and exits 0."""
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import cpu_ports
+
+    named = cpu_ports.loops()
+    mix = cpu_ports.MIXES["elu-unit loop now"]
+    body = named["elu-unit loop now"]
+    assert len(body) == sum(mix.values()) == 14
+    fmas = [ins for ins in body if ins.startswith("vfmadd")]
+    assert len(fmas) == 8 and len({ins.split()[-1] for ins in fmas}) == 8
+    assert cpu_ports.fma_pipe_ops(mix) == 9  # tools/loop_ops.py --fn elu-unit -v
+    why = cpu_ports.unsupported()
+    if why is not None:
+        assert cpu_ports.main(["--iters", "20000"]) == 0
+        assert why in capsys.readouterr().out
+        pytest.skip(why)
+    ticks = cpu_ports.measure(20000)
+    assert set(ticks) == set(named) and all(t > 0 for t in ticks.values())
+    assert cpu_ports.main(["--iters", "20000"]) == 0
+    lines = [ln.split() for ln in capsys.readouterr().out.splitlines()]
+    for name in [*cpu_ports.OPS, *cpu_ports.MIXES]:  # ops: sections 1 and 2; mixes: 3
+        words = name.split()
+        found = [ln for ln in lines if ln[: len(words)] == words]
+        assert len(found) == (2 if name in cpu_ports.OPS else 1), name
+        assert all(math.isfinite(float(ln[len(words)])) for ln in found)

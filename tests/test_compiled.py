@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import subprocess
 import sys
 import textwrap
@@ -262,6 +263,39 @@ def test_hot_loops_are_vectorized(tmp_path):
             # CELU divides by alpha through 1 / alpha, computed once (_math._reciprocal): a
             # packed division has a fraction of a multiply's throughput
             assert r["div"] == 0, (key, r)
+
+
+HALF_ASM = """
+    import json, re
+    import numpy as np
+    from elu_numba import _cpu
+    res = {"in_registers": bool(_cpu.HALF_IN_REGISTERS)}
+    for name, alpha in (("elu", None), ("celu", 0.5), ("elu_grad_x", None), ("elu_grad_y", 1.0)):
+        k = _cpu.loops(name, False, "inplace", True)
+        a = np.linspace(-3, 3, 1024).astype(np.float16).view(np.uint16)
+        alpha = None if alpha is None else np.float32(alpha)
+        k(*((a, alpha) if "grad" not in name else (a, a.copy(), alpha)))
+        asm = k.inspect_asm(k.signatures[-1])
+        res[name] = dict(
+            widen=len(re.findall(r"vcvtph2ps\\s.*%[yz]mm", asm)),
+            narrow=len(re.findall(r"vcvtps2ph\\s+\\$\\d+, %[yz]mm", asm)),
+            calls=len(re.findall(r"call\\w*\\s+\\S*(hf|half|exp)", asm)),
+        )
+    print(json.dumps(res))
+"""
+
+
+@pytest.mark.skipif(platform.machine().lower() not in ("x86_64", "amd64"), reason="x86 asm")
+def test_float16_kernels_convert_in_registers(tmp_path):
+    """The float16 kernels convert a whole vector per instruction (F16C's vcvtph2ps and
+    vcvtps2ph on ymm or zmm registers; on arm64 the conversions are native) and call
+    neither compiler-rt's conversion functions nor libm.  Fresh compile, as above."""
+    res = _run_py(HALF_ASM, {"NUMBA_CACHE_DIR": str(tmp_path)})
+    if not res.pop("in_registers"):
+        pytest.skip("this CPU has no F16C: float16 runs through float32 copies")
+    for name, r in res.items():
+        assert r["calls"] == 0, (name, r)
+        assert r["widen"] >= (2 if "grad" in name else 1) and r["narrow"] >= 1, (name, r)
 
 
 def test_num_threads_is_numbas_setting_per_thread(monkeypatch):

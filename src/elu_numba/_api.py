@@ -136,8 +136,13 @@ def _broadcast_shape(fn: str, *arrays: np.ndarray) -> tuple:
 
 
 # -- execution -----------------------------------------------------------------------------
-# float32/float64 in native byte order (dtype equality compares the byte order too)
+# float32/float64 in native byte order (dtype equality compares the byte order too), and
+# float16 where the kernels convert it in registers (``_cpu.HALF_IN_REGISTERS``): each
+# with the type its kernels take alpha as
+_F16 = np.dtype(np.float16)
 _NATIVE = {np.dtype(np.float32): np.float32, np.dtype(np.float64): np.float64}
+if _cpu.HALF_IN_REGISTERS:
+    _NATIVE[_F16] = np.float32
 
 
 def _fast(name: str, inputs: list, alpha: float, out):
@@ -197,6 +202,8 @@ def _same_layout(a: np.ndarray, b: np.ndarray) -> bool:
 def _run(name: str, inputs: list, out: np.ndarray, alpha_w) -> None:
     """Run kernel ``name`` on inputs (all of out's shape) into ``out``: copies where needed."""
     shape, work = out.shape, np.dtype(type(alpha_w))
+    if out.dtype == _F16 and _F16 in _NATIVE and all(a.dtype == _F16 for a in inputs):
+        work = _F16  # the float16 kernels (alpha stays float32)
     flats = [_flat(a, shape, work) for a in inputs]
     oflat = _flat(out, shape, work)
     if oflat is not None and all(
@@ -232,7 +239,11 @@ def _launch(name, mode, flats, target, alpha, typ):
     if target.size == 0:
         return
     parallel = target.size >= _cpu.PARALLEL_THRESHOLD and _num_threads() > 1
-    kern = _cpu.loops(name, parallel, mode)
+    if target.itemsize == 2:  # float16 (native: the callers check): kernels take the bits
+        kern = _cpu.loops(name, parallel, mode, True)
+        flats, target = [f.view(np.uint16) for f in flats], target.view(np.uint16)
+    else:
+        kern = _cpu.loops(name, parallel, mode)
     # alpha = 1 runs the kernel compiled for it (same values, fewer operations).  A Python
     # float is compared first: comparing a NumPy scalar costs ~0.25 us, and Numba takes a
     # Python float (its float64) ~0.4 us faster than a NumPy scalar

@@ -204,7 +204,7 @@ def _bitcast_i32_f32(typingctx, i):
 
 @intrinsic
 def _freeze(typingctx, x):
-    if not isinstance(x, types.Float):
+    if not isinstance(x, (types.Float, types.Integer)):  # integers: float16 bits
         return None
 
     def codegen(context, builder, signature, args):
