@@ -148,37 +148,65 @@ def test_float16_every_value_is_the_float32_result_rounded(fn, alpha):
     ("fn", "alpha"), [("elu", 1.0), ("elu", 1.7), ("selu", None), ("celu", 0.6)]
 )
 def test_float16_gradients_are_the_float32_results_rounded(fn, which, alpha):
-    """float16 gradients: the float32 general function's result rounded to float16 (the
-    float32 kernels' variant for blocks in range, ``_math.FAST_GRAD``, may give a float32
-    step away), into grad, into x / y and into a new array, serial and parallel."""
-    from elu_numba import _cpu, _math
-
+    """float16 gradients: the float32 result rounded to float16, into grad, into x / y and
+    into a new array, serial and parallel -- block by block the same float32 loop, the
+    float32-only variant for blocks in range (``_math.FAST_GRAD``) included: the first block
+    holds an infinite grad and x below every variant's range, the others do not."""
     rng = np.random.default_rng(5)
     n = 3 * _cpu.PARALLEL_THRESHOLD // 2 + 7
     g = rng.normal(0, 2, n).astype(np.float16)
     g[:4] = [np.inf, -0.0, np.nan, 65504]
     v = rng.normal(-1, 3, n).astype(np.float16)
-    v[4:8] = [-np.inf, -0.0, np.nan, -20.0]
+    v[4:8] = [-np.inf, -0.0, np.nan, -200.0]
     if which == "y":
         v = getattr(en, fn)(v, *(() if alpha is None else (alpha,)))
-    name = f"{fn}_grad_{which}"
-    kw = {which: v} if alpha is None else {which: v, "alpha": alpha}
-    a32 = np.float32(1.0 if alpha is None else alpha)
-    general = np.empty(n, np.float32)  # the general function, no variant
-    _cpu._binary(getattr(_math, name), False, "out")(
-        g.astype(np.float32), v.astype(np.float32), general, a32
-    )
-    with np.errstate(over="ignore"):
-        want = general.astype(np.float16)
+    kw = {} if alpha is None else {"alpha": alpha}
     grad = getattr(en, f"{fn}_grad")
-    _same_f16(grad(g, **kw), want)
-    _same_f16(grad(g[:100], **{**kw, which: v[:100]}), want[:100])
+    with np.errstate(over="ignore"):
+        want = grad(g.astype(np.float32), **kw, **{which: v.astype(np.float32)}).astype(np.float16)
+    _same_f16(grad(g, **kw, **{which: v}), want)
+    _same_f16(grad(g[:100], **kw, **{which: v[:100]}), want[:100])
     gc = g.copy()
-    assert grad(gc, **kw, out=gc) is gc
+    assert grad(gc, **kw, **{which: v}, out=gc) is gc
     _same_f16(gc, want)
     vc = v.copy()
-    assert grad(g, **{**kw, which: vc}, out=vc) is vc
+    assert grad(g, **kw, **{which: vc}, out=vc) is vc
     _same_f16(vc, want)
+
+
+def test_float16_gradient_blocks_take_the_float32_variant(monkeypatch):
+    """The float16 gradients from x decide per block as float32 does (``_cpu._fast_block``
+    on the converted values): a block of float16 values in range runs the variant."""
+    from elu_numba import _math
+
+    seen = []
+    real = _cpu._on_half
+
+    def spy(fn, arity):
+        seen.append(fn)
+        return real(fn, arity)
+
+    monkeypatch.setattr(_cpu, "_on_half", spy)
+    _cpu.loops.cache_clear()
+    try:
+        _cpu.loops("elu_grad_x", False, "out", True)
+    finally:
+        _cpu.loops.cache_clear()
+    assert _math.FAST_GRAD["elu_grad_x"][0] in seen and _math.elu_grad_x in seen
+    lo_half = _cpu._lo_half(_math.FAST_GRAD["elu_grad_x"][1])
+
+    @numba.njit
+    def in_range(g, x):
+        return _cpu._fast_block(g, x, lo_half(None, x))
+
+    x = np.linspace(-10, 0, 256).astype(np.float16)
+    g = np.full(256, 60000, np.float16)
+    assert in_range(g.view(np.uint16), x.view(np.uint16))
+    for arr, at, bad in [(x, 7, -np.inf), (x, 200, -61.0), (x, 9, np.nan), (g, 3, np.inf)]:
+        b = arr.copy()
+        b[at] = bad
+        args = (b, x) if arr is g else (g, b)
+        assert not in_range(*(a.view(np.uint16) for a in args)), (at, bad)
 
 
 def test_float16_layouts_and_mixed_dtypes():

@@ -38,7 +38,7 @@ import numpy as np
 from llvmlite import ir
 from numba import carray, prange, types
 from numba.core import cgutils
-from numba.extending import intrinsic, register_jitable
+from numba.extending import intrinsic, overload, register_jitable
 
 from . import _math
 from ._options import FASTMATH, jitable, kernel, ufunc_loop_cfunc
@@ -268,8 +268,8 @@ def _fast_block(g, v, lo):
     if ok:
         if _math.is_single(lo):
             big = _math.like(lo, 2.0**64)
-            for j in range(BLOCK):
-                ok &= (v[j] >= lo) & (abs(g[j]) < big)
+            for j in range(BLOCK):  # float16 arrays hold bits: _value converts them
+                ok &= (_value(v[j]) >= lo) & (abs(_value(g[j])) < big)
         else:
             for j in range(BLOCK):
                 ok &= not (v[j] < lo)
@@ -427,13 +427,11 @@ def loops(name: str, parallel: bool, mode: str = "out", half: bool = False):
     ``half``: the kernel for float16 arrays, passed as their bits (``a.view(np.uint16)``)."""
     fn = getattr(_math, name)
     grad = "_grad_" in name
-    if half:
-        fn = _on_half(fn, 2 if grad else 1)
-        return (
-            _binary(fn, parallel, mode, fast=(fn, _never_fast))
-            if grad
-            else _unary(fn, parallel, mode)
-        )
+    if half:  # float16: each function on the bits (a gradient's variant too, see there)
+        if not grad:
+            return _unary(_on_half(fn, 1), parallel, mode)
+        fast, fast_lo = _math.FAST_GRAD.get(name, (fn, _no_fast_lo))
+        return _binary(_on_half(fn, 2), parallel, mode, fast=(_on_half(fast, 2), _lo_half(fast_lo)))
     if grad:
         return _binary(fn, parallel, mode, fast=_math.FAST_GRAD.get(name))
     return _unary(fn, parallel, mode)
@@ -494,10 +492,27 @@ def _on_half(fn, arity: int):
     return on_half
 
 
-@register_jitable(fastmath=set(FASTMATH))
-def _never_fast(alpha, v):
-    """The float16 gradients' ``fast_lo``: NaN, no block takes the variant."""
-    return np.float32(np.nan)
+def _lo_half(fast_lo):
+    """``fast_lo`` for float16 bits: float32's (the variant computes in float32)."""
+
+    @register_jitable(fastmath=set(FASTMATH))
+    def lo_half(alpha, v):
+        return fast_lo(alpha, np.float32(0.0))
+
+    return lo_half
+
+
+def _value(a):
+    """An element as a float: float16 bits (uint16) converted, a float as it is."""
+
+
+@overload(_value, inline="always")
+def _value_impl(a):
+    if a == types.uint16:
+        return lambda a: _from_half(a)
+    if isinstance(a, types.Float):
+        return lambda a: a
+    return None
 
 
 def _host_has_f16c() -> bool:
