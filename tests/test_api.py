@@ -182,9 +182,9 @@ def test_float16_gradient_blocks_take_the_float32_variant(monkeypatch):
     seen = []
     real = _cpu._on_half
 
-    def spy(fn, arity):
-        seen.append(fn)
-        return real(fn, arity)
+    def spy(fn, arity, name):
+        seen.append((fn, name))
+        return real(fn, arity, name)
 
     monkeypatch.setattr(_cpu, "_on_half", spy)
     _cpu.loops.cache_clear()
@@ -192,8 +192,14 @@ def test_float16_gradient_blocks_take_the_float32_variant(monkeypatch):
         _cpu.loops("elu_grad_x", False, "out", True)
     finally:
         _cpu.loops.cache_clear()
-    assert _math.FAST_GRAD["elu_grad_x"][0] in seen and _math.elu_grad_x in seen
-    lo_half = _cpu._lo_half(_math.FAST_GRAD["elu_grad_x"][1])
+    assert seen == [
+        (_math.FAST_GRAD["elu_grad_x"][0], "elu_grad_x_fast"),
+        (_math.elu_grad_x, "elu_grad_x"),
+    ]
+    # one wrapper per name: the variants of ELU, SELU and CELU are all named "fn"
+    wrappers = {_cpu._on_half(_math.FAST_GRAD[n][0], 2, f"{n}_fast") for n in _math.FAST_GRAD}
+    assert len(wrappers) == len(_math.FAST_GRAD) == 3
+    lo_half = _cpu._lo_half(_math.FAST_GRAD["elu_grad_x"][1], "elu_grad_x")
 
     @numba.njit
     def in_range(g, x):

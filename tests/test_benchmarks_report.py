@@ -546,3 +546,23 @@ def test_cpu_ports_script_builds_every_loop_and_prints_them(monkeypatch, capsys)
         found = [ln for ln in lines if ln[: len(words)] == words]
         assert len(found) == (2 if name in cpu_ports.OPS else 1), name
         assert all(math.isfinite(float(ln[len(words)])) for ln in found)
+
+
+def test_fresh_pages_script_restores_numpys_advice_and_prints_every_case(monkeypatch, capsys):
+    """benchmarks/fresh_pages.py: a line per advice setting and case with a time, and NumPy's
+    huge-page advice as it was afterwards (it is process-wide)."""
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import fresh_pages
+
+    switch = fresh_pages._advice_switch()
+    before = None if switch is None else switch(True)
+    try:
+        assert fresh_pages.main(["--log2n", "12", "--rounds", "2"]) == 0
+        lines = [ln for ln in capsys.readouterr().out.splitlines() if "huge-page advice" in ln]
+        assert len(lines) == 4 * (1 if switch is None else 2)
+        assert all(math.isfinite(float(ln.split()[-1])) for ln in lines)
+        if switch is not None:
+            assert switch(True) is True  # left on, as it was
+    finally:
+        if switch is not None:
+            switch(before)

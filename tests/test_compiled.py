@@ -165,6 +165,31 @@ def test_no_compilation_at_import_and_disk_cache_reused(tmp_path):
     assert second["hits"] == 1 and second["misses"] == 0  # loaded from disk in the second
 
 
+HALF_STATS = """
+    import json
+    import numpy as np
+    import elu_numba as en
+    from elu_numba import _cpu
+    x = np.linspace(-3, 3, 1000).astype(np.float16)
+    en.elu(x, out=x)
+    en.elu_grad(x.copy(), x=np.linspace(-3, 3, 1000).astype(np.float16))
+    ks = [_cpu.loops("elu", False, "inplace", True), _cpu.loops("elu_grad_x", False, "out", True)]
+    print(json.dumps(dict(hits=[sum(k.stats.cache_hits.values()) for k in ks],
+                          misses=[sum(k.stats.cache_misses.values()) for k in ks])))
+"""
+
+
+def test_float16_kernels_are_cached_too(tmp_path):
+    """The float16 kernels close over functions made per function (``_cpu._on_half``); they
+    are module attributes so that Numba's cache key, which pickles the closure, is the same
+    in every process (made in the factory alone, they were compiled again in each)."""
+    env = {"NUMBA_CACHE_DIR": str(tmp_path)}
+    first = _run_py(HALF_STATS, env)
+    second = _run_py(HALF_STATS, env)
+    assert first == {"hits": [0, 0], "misses": [1, 1]}
+    assert second == {"hits": [1, 1], "misses": [0, 0]}
+
+
 def test_cache_key_includes_the_math(tmp_path):
     """Kernels depend on _math.py: its hash is part of the cache stamp of every kernel file."""
 

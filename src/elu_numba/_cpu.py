@@ -429,9 +429,10 @@ def loops(name: str, parallel: bool, mode: str = "out", half: bool = False):
     grad = "_grad_" in name
     if half:  # float16: each function on the bits (a gradient's variant too, see there)
         if not grad:
-            return _unary(_on_half(fn, 1), parallel, mode)
+            return _unary(_on_half(fn, 1, name), parallel, mode)
         fast, fast_lo = _math.FAST_GRAD.get(name, (fn, _no_fast_lo))
-        return _binary(_on_half(fn, 2), parallel, mode, fast=(_on_half(fast, 2), _lo_half(fast_lo)))
+        half_fast = (_on_half(fast, 2, f"{name}_fast"), _lo_half(fast_lo, name))
+        return _binary(_on_half(fn, 2, name), parallel, mode, fast=half_fast)
     if grad:
         return _binary(fn, parallel, mode, fast=_math.FAST_GRAD.get(name))
     return _unary(fn, parallel, mode)
@@ -472,34 +473,50 @@ def _to_half(typingctx, x):
     return types.uint16(types.float32), codegen
 
 
-def _on_half(fn, arity: int):
+def _module_level(fn, name: str):
+    """``fn`` as the attribute ``name`` of this module, so that pickling finds it by name.
+    Numba's on-disk cache keys a kernel on its closure pickled: a function made in a factory
+    is pickled by value, with the intrinsics it calls, which pickle differently in every
+    process (the float16 kernels missed the cache each time, 5 s per process)."""
+    fn.__name__ = fn.__qualname__ = name
+    fn.__module__ = __name__
+    globals()[name] = fn
+    return fn
+
+
+def _on_half(fn, arity: int, name: str):
     """``fn`` on float16 bits: converted to float32, computed, rounded to float32 (the
-    gradients compute in float64) and then to float16."""
+    gradients compute in float64) and then to float16.  One per ``name`` (unique: the
+    gradients' variants are all named ``fn``), module-level as ``_half_<name>``."""
+    name = f"_half_{name}"
+    if name in globals():
+        return globals()[name]
     if arity == 1:
 
-        @register_jitable(fastmath=set(FASTMATH))
         def on_half(x, alpha):
             _math.always_inline()
             return _to_half(np.float32(fn(_from_half(x), alpha)))
 
     else:
 
-        @register_jitable(fastmath=set(FASTMATH))
         def on_half(g, v, alpha):
             _math.always_inline()
             return _to_half(np.float32(fn(_from_half(g), _from_half(v), alpha)))
 
-    return on_half
+    return register_jitable(fastmath=set(FASTMATH))(_module_level(on_half, name))
 
 
-def _lo_half(fast_lo):
-    """``fast_lo`` for float16 bits: float32's (the variant computes in float32)."""
+def _lo_half(fast_lo, name: str):
+    """``fast_lo`` for float16 bits: float32's (the variant computes in float32), as
+    ``_lo_half_<name>``."""
+    name = f"_lo_half_{name}"
+    if name in globals():
+        return globals()[name]
 
-    @register_jitable(fastmath=set(FASTMATH))
     def lo_half(alpha, v):
         return fast_lo(alpha, np.float32(0.0))
 
-    return lo_half
+    return register_jitable(fastmath=set(FASTMATH))(_module_level(lo_half, name))
 
 
 def _value(a):
