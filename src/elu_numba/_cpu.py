@@ -446,9 +446,9 @@ def loops(name: str, parallel: bool, mode: str = "out", half: bool = False):
 # fpext / fptrunc between half and float: one vcvtph2ps / vcvtps2ph per vector on x86 CPUs
 # with F16C (``HALF_IN_REGISTERS``; elsewhere the copies stay).  The values are those of
 # the float32 computation rounded to float16, as before (fptrunc rounds to nearest, ties to
-# even, as NumPy's cast does): the same bits, except that the gradients from x run their
-# general function on every block, not the float32-only variant (``_math.FAST_GRAD``), whose
-# bits may differ from it by a float32 step, which can move a float16 rounding.
+# even, as NumPy's cast does): the same bits, block by block -- the gradients from x take
+# the float32-only variant (``_math.FAST_GRAD``) on the blocks float32 would, checked on the
+# converted values (``_value`` in ``_fast_block``).
 @intrinsic
 def _from_half(typingctx, bits):
     """The float32 value of the float16 whose bits are ``bits`` (exact)."""
@@ -546,7 +546,10 @@ def _host_has_f16c() -> bool:
 
     if config.CPU_NAME not in (None, "host"):
         return "+f16c" in (config.CPU_FEATURES or "").split(",")
-    return llvm.get_host_cpu_features().get("f16c", False)
+    try:
+        return bool(llvm.get_host_cpu_features().get("f16c", False))
+    except RuntimeError:  # LLVM could not read the host's features: keep the copies
+        return False
 
 
 HALF_IN_REGISTERS = _host_has_f16c()
