@@ -51,50 +51,28 @@ OPS = {
     "vgatherdps": "vpxord {d}, {d}, {d}\\n\\tkxnorw %k0, %k0, %k2\\n\\t"
     "vgatherdps (%rsi,%zmm14,4), {d}%{{%k2%}}",
 }
+
+
+def _mix(fmas: int, **ops: int) -> dict[str, int]:
+    """A pass of ``fmas`` FMAs and ``ops`` (name: count) of the instructions in OPS."""
+    return {FMA: fmas, **{OPS[name]: n for name, n in ops.items()}}
+
+
+# the float32 alpha = 1 ELU loop (``_math._expm1_unit``) per 16 values, as compiled, but
+# its FMAs (8); each alternative below changes some of it
+_ELU_UNIT = dict(vmulps=1, vaddps=2, vmaxps=1, vpminsd=1, vpslld=1)
 MIXES = {
-    # the float32 alpha = 1 ELU loop (``_math._expm1_unit``) per 16 values, as compiled
-    "elu-unit loop now": {
-        FMA: 8,
-        OPS["vmulps"]: 1,
-        OPS["vaddps"]: 2,
-        OPS["vmaxps"]: 1,
-        OPS["vpminsd"]: 1,
-        OPS["vpslld"]: 1,
-    },
+    "elu-unit loop now": _mix(8, **_ELU_UNIT),
     # its last FMA, s * e + (s - 1), as ldexp(e, k) + (s - 1): LLVM's ldexp compiles to
     # vscalefps after a conversion of k to float (k from t's bits: one integer subtraction)
-    "... last FMA as ldexp": {
-        FMA: 7,
-        OPS["vmulps"]: 1,
-        OPS["vaddps"]: 3,
-        OPS["vmaxps"]: 1,
-        OPS["vpminsd"]: 1,
-        OPS["vpslld"]: 1,
-        OPS["vpaddd"]: 1,
-        OPS["vcvtdq2ps"]: 1,
-        OPS["vscalefps"]: 1,
-    },
+    "... last FMA as ldexp": _mix(
+        7, **{**_ELU_UNIT, "vaddps": 3}, vpaddd=1, vcvtdq2ps=1, vscalefps=1
+    ),
     # the same without the conversion (no way found to have LLVM emit it so)
-    "... ldexp, k as float": {
-        FMA: 7,
-        OPS["vmulps"]: 1,
-        OPS["vaddps"]: 3,
-        OPS["vmaxps"]: 1,
-        OPS["vpminsd"]: 1,
-        OPS["vpslld"]: 1,
-        OPS["vscalefps"]: 1,
-    },
+    "... ldexp, k as float": _mix(7, **{**_ELU_UNIT, "vaddps": 3}, vscalefps=1),
     # a table of 2^(j/32) would save the polynomial 2 FMAs, but a lookup in scalar code
     # compiles to a gather (vpermps needs vector code, which Numba does not write)
-    "... table by gather": {
-        FMA: 6,
-        OPS["vmulps"]: 1,
-        OPS["vaddps"]: 3,
-        OPS["vmaxps"]: 1,
-        OPS["vpminsd"]: 1,
-        OPS["vpslld"]: 1,
-        OPS["vgatherdps"]: 1,
-    },
+    "... table by gather": _mix(6, **{**_ELU_UNIT, "vaddps": 3}, vgatherdps=1),
 }
 CALIBRATION_CHAIN = 4  # dependent FMAs per pass of the calibration loop
 FMA_LATENCY = 4  # cycles

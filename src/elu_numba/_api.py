@@ -202,7 +202,7 @@ def _same_layout(a: np.ndarray, b: np.ndarray) -> bool:
 def _run(name: str, inputs: list, out: np.ndarray, alpha_w) -> None:
     """Run kernel ``name`` on inputs (all of out's shape) into ``out``: copies where needed."""
     shape, work = out.shape, np.dtype(type(alpha_w))
-    if out.dtype == _F16 and _F16 in _NATIVE and all(a.dtype == _F16 for a in inputs):
+    if _cpu.HALF_IN_REGISTERS and out.dtype == _F16 and all(a.dtype == _F16 for a in inputs):
         work = _F16  # the float16 kernels (alpha stays float32)
     flats = [_flat(a, shape, work) for a in inputs]
     oflat = _flat(out, shape, work)

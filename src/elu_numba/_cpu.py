@@ -473,14 +473,18 @@ def _to_half(typingctx, x):
     return types.uint16(types.float32), codegen
 
 
-def _module_level(fn, name: str):
-    """``fn`` as the attribute ``name`` of this module, so that pickling finds it by name.
-    Numba's on-disk cache keys a kernel on its closure pickled: a function made in a factory
-    is pickled by value, with the intrinsics it calls, which pickle differently in every
-    process (the float16 kernels missed the cache each time, 5 s per process)."""
-    fn.__name__ = fn.__qualname__ = name
-    fn.__module__ = __name__
-    globals()[name] = fn
+def _module_level(name: str, make):
+    """The jitable ``make()`` as the attribute ``name`` of this module, made once, so that
+    pickling finds it by name.  Numba's on-disk cache keys a kernel on its closure pickled:
+    a function made in a factory is pickled by value, with the intrinsics it calls, which
+    pickle differently in every process (the float16 kernels missed the cache each time, 5 s
+    per process)."""
+    fn = globals().get(name)
+    if fn is None:
+        fn = make()
+        fn.__name__ = fn.__qualname__ = name
+        fn.__module__ = __name__
+        globals()[name] = fn = register_jitable(fastmath=set(FASTMATH))(fn)
     return fn
 
 
@@ -488,35 +492,36 @@ def _on_half(fn, arity: int, name: str):
     """``fn`` on float16 bits: converted to float32, computed, rounded to float32 (the
     gradients compute in float64) and then to float16.  One per ``name`` (unique: the
     gradients' variants are all named ``fn``), module-level as ``_half_<name>``."""
-    name = f"_half_{name}"
-    if name in globals():
-        return globals()[name]
-    if arity == 1:
 
-        def on_half(x, alpha):
-            _math.always_inline()
-            return _to_half(np.float32(fn(_from_half(x), alpha)))
+    def make():
+        if arity == 1:
 
-    else:
+            def on_half(x, alpha):
+                _math.always_inline()
+                return _to_half(np.float32(fn(_from_half(x), alpha)))
 
-        def on_half(g, v, alpha):
-            _math.always_inline()
-            return _to_half(np.float32(fn(_from_half(g), _from_half(v), alpha)))
+        else:
 
-    return register_jitable(fastmath=set(FASTMATH))(_module_level(on_half, name))
+            def on_half(g, v, alpha):
+                _math.always_inline()
+                return _to_half(np.float32(fn(_from_half(g), _from_half(v), alpha)))
+
+        return on_half
+
+    return _module_level(f"_half_{name}", make)
 
 
 def _lo_half(fast_lo, name: str):
     """``fast_lo`` for float16 bits: float32's (the variant computes in float32), as
     ``_lo_half_<name>``."""
-    name = f"_lo_half_{name}"
-    if name in globals():
-        return globals()[name]
 
-    def lo_half(alpha, v):
-        return fast_lo(alpha, np.float32(0.0))
+    def make():
+        def lo_half(alpha, v):
+            return fast_lo(alpha, np.float32(0.0))
 
-    return register_jitable(fastmath=set(FASTMATH))(_module_level(lo_half, name))
+        return lo_half
+
+    return _module_level(f"_lo_half_{name}", make)
 
 
 def _value(a):
