@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -546,6 +547,35 @@ def test_cpu_ports_script_builds_every_loop_and_prints_them(monkeypatch, capsys)
         found = [ln for ln in lines if ln[: len(words)] == words]
         assert len(found) == (2 if name in cpu_ports.OPS else 1), name
         assert all(math.isfinite(float(ln[len(words)])) for ln in found)
+
+
+def test_vector_ir_script_checks_bits_and_times_its_variants(monkeypatch, capsys):
+    """benchmarks/vector_ir.py: the hand-written bodies it calls exact give elu_numba.elu's
+    bits on a sample of the negative float32 and the edge values, while the Estrin body,
+    which rounds differently, does not (so the check can fail); every variant's line is
+    printed with a time.  Without AVX-512F it says so and exits 0."""
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import vector_ir
+
+    why = vector_ir.unsupported()
+    if why is not None:
+        assert vector_ir.main(["--reps", "2"]) == 0
+        assert why in capsys.readouterr().out
+        pytest.skip(why)
+    for name in vector_ir.EXACT:
+        assert (
+            vector_ir.mismatches(vector_ir.passes(vector_ir.elu16(*vector_ir.VARIANTS[name])), 4099)
+            == 0
+        )
+    assert vector_ir.mismatches(vector_ir.passes(vector_ir.elu16(True, False)), 4099) > 0
+    few = ("fma", "scalef", "scalef estrin, no max (probe)")
+    monkeypatch.setattr(vector_ir, "VARIANTS", {k: vector_ir.VARIANTS[k] for k in few})
+    assert vector_ir.main(["--reps", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "fma: 0 values differ" in out and "scalef: 0 values differ" in out
+    timed = dict(re.findall(r"^ +(\S.*?) +([\d.]+) ns per element", out, re.MULTILINE))
+    assert set(timed) == {"kernel loop (as compiled)", *few}
+    assert all(float(ns) > 0 for ns in timed.values()), timed
 
 
 def test_fresh_pages_script_restores_numpys_advice_and_prints_every_case(monkeypatch, capsys):

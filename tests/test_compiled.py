@@ -126,6 +126,59 @@ def test_ufuncs_from_several_threads_on_workqueue():
     assert res == {"ok": True, "layer": "workqueue"}
 
 
+API_THREADS = """
+    import json
+    from concurrent.futures import ThreadPoolExecutor
+    import numba, numpy as np
+    import elu_numba as en
+    from elu_numba import _api, _cpu
+    xs = [np.random.default_rng(s).normal(0, 3, 2 * _cpu.PARALLEL_THRESHOLD) for s in range(8)]
+    want = [np.where(x > 0, x, 0.5 * np.expm1(x)) for x in xs]
+    for _ in range(3):
+        with ThreadPoolExecutor(4) as pool:
+            got = list(pool.map(lambda x: en.elu(x, 0.5), xs))
+    ok = all(np.allclose(g, w, rtol=1e-15, atol=0) for g, w in zip(got, want))
+    print(json.dumps(dict(ok=ok, layer=numba.threading_layer(), lock=_api._needs_lock())))
+"""
+
+
+@pytest.mark.parametrize("layer", ["workqueue", "omp"])
+def test_api_from_several_threads(layer):
+    """Concurrent large calls of the API from several threads: the workqueue layer aborts
+    the process on concurrent launches, so elu_numba serializes its launches there, and
+    still does after many (``_api._needs_lock``); omp takes them concurrently."""
+    if layer == "omp" and numba.config.THREADING_LAYER not in ("default", "omp"):
+        pytest.skip(f"the threading layer is set to {numba.config.THREADING_LAYER}")
+    try:
+        res = _run_py(API_THREADS, {"NUMBA_THREADING_LAYER": layer})
+    except subprocess.CalledProcessError as e:
+        if layer == "omp" and "omp" in e.stderr:  # no GNU OpenMP runtime on this machine
+            pytest.skip(f"no omp threading layer here: {e.stderr.strip().splitlines()[-1]}")
+        raise
+    assert res == {"ok": True, "layer": layer, "lock": layer == "workqueue"}
+
+
+def test_lock_free_answer_is_kept(monkeypatch):
+    """Once a launch has run on a layer that takes concurrent launches, ``_needs_lock``
+    answers without asking Numba again (0.3-0.6 us a call); before, it asks."""
+    from elu_numba import _api
+    from elu_numba._options import CONCURRENT_SAFE_LAYERS
+
+    en.elu(random_values(np.float64, 2 * _cpu.PARALLEL_THRESHOLD))  # a parallel launch
+    if numba.threading_layer() not in CONCURRENT_SAFE_LAYERS:
+        pytest.skip(f"this process runs the {numba.threading_layer()} layer")
+    assert not _api._needs_lock()
+
+    def layer():
+        raise AssertionError("asked Numba")
+
+    monkeypatch.setattr(numba, "threading_layer", layer)
+    assert not _api._needs_lock()
+    monkeypatch.setattr(_api, "_LOCK_FREE", [False])
+    with pytest.raises(AssertionError, match="asked Numba"):
+        _api._needs_lock()
+
+
 def test_ufuncs_from_several_threads():
     """On this process's layer (omp or tbb: parallel ufunc loops), concurrent large calls."""
     from elu_numba import ufuncs
@@ -340,6 +393,7 @@ def test_num_threads_is_numbas_setting_per_thread(monkeypatch):
         assert pool.submit(other).result() == (1, 1)
     assert _api._num_threads() == mine == numba.config.NUMBA_NUM_THREADS
     monkeypatch.setattr(_api, "_parallel", SimpleNamespace(_is_initialized=True))  # no getter
+    monkeypatch.setattr(_api, "_THREADS_GETTER", [None])  # as before the layer started
     assert _api._num_threads() == mine
     numba.set_num_threads(1)
     try:
@@ -367,3 +421,27 @@ def test_alpha_forms_pick_the_same_kernel(name, dtype):
     want = f(x, 0.5).view(bits)
     for alpha in (np.float64(0.5), np.float32(0.5), np.float16(0.5)):
         np.testing.assert_array_equal(f(x, alpha).view(bits), want)
+
+
+@pytest.mark.parametrize("first", [0.0, -0.0])
+def test_float32_alpha_kept_per_value(first):
+    """float32 calls keep their alpha as a NumPy float32 per value (``_api._alpha32``): the
+    sign of a zero alpha still shows (0.0 and -0.0 are one dict key: neither is kept, in
+    either order), each alpha is rounded to float32 once as before, and at most 256 are
+    kept."""
+    from elu_numba import _api
+
+    # from y where y = -0.0: grad * (y + alpha), -0.0 for alpha = -0.0, +0.0 for 0.0
+    y, g = np.array([-0.0, -0.5, 2.0], dtype=np.float32), np.ones(3, dtype=np.float32)
+    for alpha in (first, -first, first):
+        got = en.elu_grad(g, y=y, alpha=alpha)
+        assert np.signbit(got[0]) == np.signbit(alpha)
+        assert np.signbit(_api._alpha32(alpha)) == np.signbit(alpha)
+        np.testing.assert_array_equal(got, [alpha, -0.5, 1.0])
+    for i in range(300):
+        alpha = 1.0 + i / 7  # 1/7 is not a float32: the kernel must see the rounded value
+        np.testing.assert_array_equal(
+            en.elu_grad(g, y=y, alpha=alpha), en.elu_grad(g, y=y, alpha=np.float32(alpha))
+        )
+        assert _api._alpha32(alpha) == np.float32(alpha)
+    assert 0 < len(_api._ALPHA32) <= 256

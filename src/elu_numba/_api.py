@@ -145,6 +145,11 @@ if _cpu.HALF_IN_REGISTERS:
     _NATIVE[_F16] = np.float32
 
 
+# np.may_share_memory without NumPy's __array_function__ dispatch, which took 0.15 of its
+# 0.25 us (2026-12-06); _fast calls it on exact ndarrays only
+_may_share = getattr(np.may_share_memory, "_implementation", np.may_share_memory)
+
+
 def _fast(name: str, inputs: list, alpha: float, out):
     """The common call without the general machinery, or None when it does not apply.
 
@@ -162,7 +167,7 @@ def _fast(name: str, inputs: list, alpha: float, out):
     for v in inputs[1:]:
         if type(v) is not np.ndarray or v.dtype != x.dtype or v.shape != x.shape:
             return None
-        if not v.flags.c_contiguous or np.may_share_memory(v, x):
+        if not v.flags.c_contiguous or _may_share(v, x):
             return None
     if out is None:
         res, mode = np.empty_like(x), "out"
@@ -172,7 +177,7 @@ def _fast(name: str, inputs: list, alpha: float, out):
             out.dtype != x.dtype
             or out.shape != x.shape
             or not out.flags.c_contiguous
-            or any(np.may_share_memory(out, v) for v in inputs)
+            or any([_may_share(out, v) for v in inputs])
         ):
             return None
         res = out
@@ -250,7 +255,7 @@ def _launch(name, mode, flats, target, alpha, typ):
     if alpha == 1.0 and type(alpha) is float and name in _math.UNIT_ALPHA:
         alpha_w = None
     else:
-        alpha_w = float(alpha) if typ is np.float64 else typ(alpha)
+        alpha_w = float(alpha) if typ is np.float64 else _alpha32(alpha)
         if alpha_w == 1 and name in _math.UNIT_ALPHA:  # e.g. 1 + 1e-9, 1.0 as float32
             alpha_w = None
     args = (*flats, alpha_w) if mode != "out" else (*flats, target, alpha_w)
@@ -261,6 +266,23 @@ def _launch(name, mode, flats, target, alpha, typ):
         kern(*args)
 
 
+def _alpha32(alpha) -> np.float32:
+    """alpha as a NumPy float32, kept per value: making one took 0.3 us, 10% of a gradient
+    call on 64 values (``elu_grad(g, y=y, out=g)``, 2026-12-06), and the float32 kernels
+    take their alpha as float32.  At most 256 values are kept."""
+    a = _ALPHA32.get(alpha)
+    if a is None:
+        a = np.float32(alpha)
+        if alpha != 0:  # 0.0 and -0.0 would share a key, and alpha's sign can show
+            if len(_ALPHA32) >= 256:
+                _ALPHA32.clear()
+            _ALPHA32[alpha] = a
+    return a
+
+
+_ALPHA32: dict = {}
+
+
 def _num_threads() -> int:
     """``numba.get_num_threads()``: the calling thread's setting, without its lock.
 
@@ -268,20 +290,38 @@ def _num_threads() -> int:
     the threading layer once).  Between two parallel launches that cost 1-2 us per call, 2%
     of ``elu(x, out=x)`` on 2^20 float32 values and a quarter of it at 2^15 (Zen 4 VM, omp,
     2026-12-05).  Once the layer has started, Numba's C getter, which its function calls
-    after the lock, gives the same value in 0.1 us.  It is Numba-internal (0.60 to 0.68
-    have it): where it is missing, or before the layer started, the public function."""
+    after the lock, gives the same value in 0.1 us; it is kept in ``_THREADS_GETTER`` from
+    then on (the two lookups on the module took another 0.1-0.2 us, 2026-12-06).
+    It is Numba-internal (0.60 to 0.68 have it): where it is missing, or before the layer
+    started, the public function."""
+    getter = _THREADS_GETTER[0]
+    if getter is not None:
+        return getter()
     getter = getattr(_parallel, "_get_num_threads", None)
     if getter is None or not getattr(_parallel, "_is_initialized", False):
         return numba.get_num_threads()
+    _THREADS_GETTER[0] = getter
     return getter()
 
 
+_THREADS_GETTER = [None]  # _parallel._get_num_threads once the threading layer has started
+_LOCK_FREE = [False]  # True once the threading layer is known to take concurrent launches
+
+
 def _needs_lock() -> bool:
-    """The workqueue threading layer aborts on concurrent launches: serialize them there."""
+    """The workqueue threading layer aborts on concurrent launches: serialize them there.
+
+    A process's threading layer is chosen once, at its first parallel launch, and never
+    changes: once it is known to be safe, that answer is kept (asking Numba took 0.1-0.2 us
+    more per call, 2026-12-06)."""
+    if _LOCK_FREE[0]:
+        return False
     try:
-        return numba.threading_layer() not in CONCURRENT_SAFE_LAYERS
+        layer = numba.threading_layer()
     except ValueError:  # no parallel launch yet in this process
         return True
+    _LOCK_FREE[0] = layer in CONCURRENT_SAFE_LAYERS
+    return not _LOCK_FREE[0]
 
 
 def _finish(res: np.ndarray, scalar_input: bool):
