@@ -10,9 +10,11 @@
    clock, and the time 2^20 values would take on the threads Numba has, with nothing else.
 3. 2^20 values in place: the parallel kernel called directly, and ``elu_numba.elu(x,
    out=x)``, in alternating rounds (the array refreshed from a copy before each call).
-4. The API's own cost: both on 64 values (the serial kernel), medians of alternating calls,
-   with the caches warm and right after a 4 MiB copy (the refresh of 3.), which evicts the
-   interpreter's data as it does before each call there.
+4. The API's own cost on 64 values: ``elu(x, out=x)``, ``elu(x, 1.7, out=x)`` and
+   ``elu_grad(g, y=y, out=g)`` against the serial kernels they run, called directly with
+   the alpha they get, medians of alternating calls, with the caches warm and right after a
+   4 MiB copy (the refresh of 3.), which evicts the interpreter's data as it does before
+   each call there.
 """
 
 from __future__ import annotations
@@ -92,23 +94,35 @@ def main(argv=None) -> int:
         print(f"2^20 in place, {name}: median {med:.1f} us, p25 {p25:.1f}")
 
     small = base[:64].copy()
+    y64 = elu_numba.elu(small)
     serial = _cpu.loops("elu", False, "inplace")
-    calls = {
-        "kernel (serial, direct)": lambda: serial(small, None),
-        "elu_numba.elu(x, out=x)": lambda: elu_numba.elu(small, out=small),
+    serial_g = _cpu.loops("elu_grad_y", False, "inplace")
+    a17, one = np.float32(1.7), np.float32(1.0)  # the kernels' float32 alpha
+    cases = {  # what the API runs, and the API call
+        "elu(x, out=x)": (lambda: serial(small, None), lambda: elu_numba.elu(small, out=small)),
+        "elu(x, 1.7, out=x)": (
+            lambda: serial(small, a17),
+            lambda: elu_numba.elu(small, 1.7, out=small),
+        ),
+        "elu_grad(g, y=y, out=g)": (
+            lambda: serial_g(small, y64, one),
+            lambda: elu_numba.elu_grad(small, y=y64, out=small),
+        ),
     }
     for evict in (False, True):
-        times = {name: [] for name in calls}
+        times = {(c, side): [] for c in cases for side in (0, 1)}
         for _ in range(10 * args.rounds):
-            for name, f in calls.items():
+            for (c, side), t in times.items():
                 if evict:
                     a[:] = base  # 4 MiB through the caches, as before every timed call above
-                times[name].append(_timed(f))
+                small[:] = base[:64]
+                t.append(_timed(cases[c][side]))
         where = "after a 4 MiB copy" if evict else "in the cache"
-        med = {name: np.median(t) * 1e6 for name, t in times.items()}
-        print(
-            f"64 values in place, {where}: " + ", ".join(f"{n} {m:.2f} us" for n, m in med.items())
-        )
+        med = {key: np.median(t) * 1e6 for key, t in times.items()}
+        print(f"64 float32 values in place, {where} (median us): kernel, API, API - kernel")
+        for c in cases:
+            k, api = med[(c, 0)], med[(c, 1)]
+            print(f"   {c:24s} {k:5.2f} {api:5.2f} {api - k:5.2f}")
     return 0
 
 
