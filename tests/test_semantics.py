@@ -804,3 +804,71 @@ def test_gradient_from_y_below_the_output_range(dtype):
                 act.grad(g, y=into_y, out=into_y, **kw)
                 for got in (act.grad(g, y=y, **kw), into_g, into_y, got_u, got_s):
                     np.testing.assert_array_equal(got, want, err_msg=f"{act.name} {alpha}")
+
+
+def _formula(x, alpha, g=None):
+    """ELU (g None) or its gradient from x, elementwise in float64 as written: ``x if x > 0
+    else alpha * expm1(x)`` and ``g if x > 0 else g * alpha * exp(x)``, IEEE signs of zero
+    included (``x = +-0`` takes the exponential branch)."""
+    with np.errstate(all="ignore"):
+        x64 = x.astype(np.float64)
+        if g is None:
+            return np.where(x64 > 0, x64, alpha * np.expm1(x64))
+        g64 = g.astype(np.float64)
+        return np.where(x64 > 0, g64, g64 * alpha * np.exp(x64))
+
+
+def _same_special(got, want, what):
+    """Zeros with their signs, infinities and NaN exactly as ``want`` (rounded to got's
+    dtype); other values with want's sign and within 1e-3 (accuracy is tested elsewhere)."""
+    with np.errstate(over="ignore"):
+        want = want.astype(got.dtype)
+    special = (want == 0) | ~np.isfinite(want)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want), what)
+    num = ~np.isnan(want)
+    np.testing.assert_array_equal(np.signbit(got[num]), np.signbit(want[num]), what)
+    np.testing.assert_array_equal(got[special & num], want[special & num], what)
+    np.testing.assert_allclose(got[~special], want[~special], rtol=1e-3, err_msg=what)
+
+
+@pytest.mark.parametrize("alpha", [0.0, -0.0, -1.5])
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_zero_and_negative_alphas_follow_the_formula(dtype, alpha):
+    """ELU and its gradient from x at alpha = +-0 and a negative alpha give the formula's
+    results, signs of zero included, in every entry point (the API out of place and in
+    place at a serial and a parallel size, the ufunc, the scalar function): x = +-0 gives
+    alpha * x (x itself only for alpha > 0), x < 0 with alpha = +-0 a zero with the
+    product's sign, and g * alpha * exp(x) keeps it too.  Until 2026-12-06 ``elu(x < 0,
+    alpha=0.0)`` gave +0.0 where the formula and PyTorch give -0.0, ``elu(+0.0, alpha=-1.5)``
+    +0.0 instead of -0.0, and the gradient at alpha = -0.0 +0.0 where exp(r) rounded below 1.
+    """
+    from elu_numba import _cpu, scalar, ufuncs
+
+    base = np.array([-np.inf, -800.0, -100.0, -30.0, -1.0, -0.3, -1e-30, -0.0, 0.0, 2.0, np.nan])
+    gs = np.array([1.0, -1.0, 0.0, -0.0, np.inf, -3.0])
+    n = 2 * _cpu.PARALLEL_THRESHOLD // (base.size * gs.size) + 1
+    for reps in (1, n):
+        x = np.tile(np.repeat(base, gs.size), reps).astype(dtype)
+        g = np.tile(np.tile(gs, base.size), reps).astype(dtype)
+        want, gwant = _formula(x, alpha), _formula(x, alpha, g)
+        a = dtype(alpha)
+        with np.errstate(invalid="ignore"):  # g = inf times alpha = 0: NaN, as in NumPy
+            ufunc_grad = ufuncs.elu_grad_x(g, x, a)
+        for what, got in [
+            ("elu", en.elu(x, alpha)),
+            ("elu ufunc", ufuncs.elu(x, a)),
+            ("elu_grad", en.elu_grad(g, x=x, alpha=alpha)),
+            ("elu_grad ufunc", ufunc_grad),
+        ]:
+            _same_special(got, gwant if "grad" in what else want, f"{what} {reps}")
+        xi = x.copy()
+        _same_special(en.elu(xi, alpha, out=xi), want, f"elu in place {reps}")
+        gi = g.copy()
+        _same_special(en.elu_grad(gi, x=x, alpha=alpha, out=gi), gwant, f"grad in place {reps}")
+    if dtype != np.float16:  # the scalar functions take float32 and float64
+        got = np.array([scalar.elu(v, a) for v in x[:200]], dtype)
+        _same_special(got, want[:200], "scalar elu")
+        got = np.array(
+            [scalar.elu_grad_x(u, v, a) for u, v in zip(g[:200], x[:200], strict=True)], dtype
+        )
+        _same_special(got, gwant[:200], "scalar elu_grad_x")
