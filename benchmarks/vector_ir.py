@@ -44,7 +44,8 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 import elu_numba
-from elu_numba import _cpu, _math
+from elu_budget import clock, kernel_passes  # the kernels' loop and the clock, as timed there
+from elu_numba import _math
 
 W = 16  # float32 lanes of a 512-bit vector
 N = 4096  # values per pass (16 KiB: in L1)
@@ -150,25 +151,6 @@ def passes(body):
     return run
 
 
-@numba.njit(error_model="numpy")
-def kernel_passes(x, reps):
-    """The kernels' own block loop (as ``benchmarks/elu_budget.py`` times it)."""
-    for _ in range(reps):
-        for b in range(x.size // _cpu.BLOCK):
-            _cpu._wide_vectors()
-            xb = x[b * _cpu.BLOCK : (b + 1) * _cpu.BLOCK]
-            for j in range(_cpu.BLOCK):
-                xb[j] = _cpu._frozen(_math.elu(xb[j], None))
-
-
-@numba.njit
-def _fma_chain(n, a, b):
-    x = 0.5
-    for _ in range(n):
-        x = _math.fma(x, a, b)
-    return x
-
-
 def check_inputs(every: int, chunk: int = 1 << 24):
     """Chunks of every ``every``-th negative float32 (all of them for 1), then the edge
     values, each padded with NaN to a multiple of 16."""
@@ -214,10 +196,7 @@ def main(argv=None) -> int:
         print(f"{name}: {bad} values differ from elu_numba.elu's bits ({which} and the edges)")
         if bad:
             return 1
-    _fma_chain(10, 0.999, 1e-3)
-    n = 10**8
-    ns_fma = min(_timed(_fma_chain, n, 0.999, 1e-3) for _ in range(3)) / n * 1e9
-    ghz = 4 / ns_fma  # 4 cycles of latency per dependent FMA (Zen 3/4, Intel since Skylake)
+    _, ghz = clock()
     x0 = np.random.default_rng(0).normal(0.0, 3.0, N).astype(np.float32)
     best = {name: np.inf for name in runs}
     for f in runs.values():
