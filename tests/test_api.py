@@ -405,6 +405,9 @@ def test_ufunc_accumulate_and_reduce_run_in_order(name, dtype):
     u = getattr(ufuncs, name)
     x = np.random.default_rng(5).uniform(0.2, 1.0, 2 * _cpu.PARALLEL_THRESHOLD + 7)
     x[::3] *= -4.0  # negative values: both branches are taken
+    if name == "celu":  # x is also alpha, which CELU needs > 0 (NaN otherwise): from a
+        x = np.abs(x)  # negative start every element takes the exponential branch
+        x[0] = -4.0
     x = x.astype(dtype)
     if name == "selu_grad_x":  # the product grows past the largest float: inf
         x[0], x[1:64] = np.finfo(dtype).max / 4, 1.0

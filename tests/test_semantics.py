@@ -872,3 +872,61 @@ def test_zero_and_negative_alphas_follow_the_formula(dtype, alpha):
             [scalar.elu_grad_x(u, v, a) for u, v in zip(g[:200], x[:200], strict=True)], dtype
         )
         _same_special(got, gwant[:200], "scalar elu_grad_x")
+
+
+@pytest.mark.parametrize("alpha", [-1.0, -0.5, -1e-30, 0.0, -0.0, -np.inf, np.nan])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_celu_outside_its_domain_is_nan(dtype, alpha):
+    """CELU divides by alpha and is defined for alpha > 0: the API raises ValueError, and
+    the ufuncs and scalar functions (any alpha, per element) give NaN where the result
+    depends on alpha (x < 0 forward, x <= 0 or y <= 0 in the gradients), with "invalid"
+    for a non-NaN alpha; where it does not (x > 0), the formula's x or grad.  A valid alpha
+    next to it in the same array is unaffected.  Until 2026-12-06 a negative alpha gave
+    numbers that were neither the formula's nor NaN (``celu(-1, -1)`` gave 1.0 for
+    -1.718; the gradient from x 1.0 for e), and the gradient from y at alpha = 0 gave
+    ``grad * y`` silently."""
+    from elu_numba import _cpu, scalar, ufuncs
+
+    base = np.array([-np.inf, -100.0, -1.0, -1e-3, -0.0, 0.0, 0.5, np.inf, np.nan], dtype)
+    n = 2 * _cpu.PARALLEL_THRESHOLD // base.size + 1
+    for reps in (1, n):
+        x = np.tile(base, reps)
+        g = np.full_like(x, 3.0)
+        a = dtype(alpha)
+        forward = np.where(x < 0, np.nan, x)
+        grad = np.where(x > 0, g, np.nan)
+
+        def ctx():  # "invalid" for a non-NaN alpha; NaN inputs warn nothing
+            if np.isnan(alpha):
+                return np.errstate(invalid="raise")
+            return pytest.warns(RuntimeWarning, match="invalid")
+
+        for what, fn, args, want in [
+            ("celu", ufuncs.celu, (x, a), forward),
+            ("celu_grad_x", ufuncs.celu_grad_x, (g, x, a), grad),
+            ("celu_grad_y", ufuncs.celu_grad_y, (g, x, a), grad),
+        ]:
+            with ctx():
+                got = fn(*args)
+            np.testing.assert_array_equal(got, want, f"{what} {reps}")
+            num = ~np.isnan(want)  # (a NaN's sign is not specified)
+            np.testing.assert_array_equal(np.signbit(got[num]), np.signbit(want[num]), what)
+            # an array of alphas, valid (1.7) and not in turn: the valid lanes keep their values
+            mixed = np.where(np.arange(x.size) % 2 == 0, a, dtype(1.7))
+            valid = fn(*args[:-1], np.full_like(x, 1.7))
+            with np.errstate(invalid="ignore"):
+                got = fn(*args[:-1], mixed)
+            keep = mixed == dtype(1.7)
+            np.testing.assert_array_equal(got[keep], valid[keep], f"{what} mixed {reps}")
+            np.testing.assert_array_equal(got[~keep], want[~keep], f"{what} mixed {reps}")
+    for what, fn, args, want in [
+        ("celu", scalar.celu, (x[:9], a), forward[:9]),
+        ("celu_grad_x", scalar.celu_grad_x, (g[:9], x[:9], a), grad[:9]),
+        ("celu_grad_y", scalar.celu_grad_y, (g[:9], x[:9], a), grad[:9]),
+    ]:
+        got = np.array([fn(*(v[i] for v in args[:-1]), a) for i in range(9)], dtype)
+        np.testing.assert_array_equal(got, want, f"scalar {what}")
+    with pytest.raises(ValueError, match="alpha"):
+        en.celu(x, alpha)
+    with pytest.raises(ValueError, match="alpha"):
+        en.celu_grad(g, x=x, alpha=alpha)

@@ -1016,7 +1016,7 @@ def celu(x, alpha):
         # alpha = 1 (None): expm1(x / 1) is elu(x)'s, the same kernel and bits
         return elu(x, alpha)
     v = real(x)
-    a = like(v, alpha)
+    a = _celu_alpha(like(v, alpha))
     K = work(v)
     # w = v clamped to [lo * a, 0] (selects: NaN stays NaN), so v / a cannot overflow; below
     # lo * a the result rounds to -alpha anyway
@@ -1193,7 +1193,7 @@ def celu_grad_x(g, x, alpha):
     # an array alpha only in the x <= 0 lanes (zeros elsewhere) and divide by it.  x > 0 is
     # taken as 0, so a huge x does not overflow x / alpha in the discarded lanes either.
     xn = _nonpositive(np.float64(x))
-    u, u_lo = _divide(xn, alpha)
+    u, u_lo = _divide(xn, _celu_alpha(np.float64(alpha)))
     neg = scaled_exp(u, u_lo, np.float64(g), None, is_single(x))
     return np.float64(g) if x > 0 else neg
 
@@ -1232,11 +1232,15 @@ def celu_grad_y(g, y, alpha):
     correction far below the result's ULP."""
     # computed before the select, y > 0 taken as 0: see celu_grad_x.  Older LLVMs (Numba
     # 0.60) still load an array alpha only in the y <= 0 lanes, zeros elsewhere: a divisor
-    # 0 becomes 1 (alpha 0 is no valid CELU alpha), so no divide-by-zero flag comes from there
+    # 0 becomes 1, so no divide-by-zero flag comes from there
     yn = 0.0 if y > 0 else np.float64(y)
-    d = np.float64(alpha) if alpha != 0 else 1.0
-    pre, inv = _reciprocal(d)
     a = np.float64(alpha)
+    valid = a > 0
+    d = a if valid else 1.0
+    pre, inv = _reciprocal(d)
+    # NaN with "invalid" where alpha is no CELU alpha (see _celu_alpha): 0 * inf, computed
+    # (a NaN constant would raise no flag); where alpha is one, inf, and no flag
+    inv = inv if valid else _celu_alpha(a) * np.inf
     total = yn + a
     s = total * pre
     q = s * inv
@@ -1253,6 +1257,20 @@ def celu_grad_y(g, y, alpha):
         q = q if abs(q) == np.inf else fixed
     neg = g * q
     return np.float64(g) if y > 0 else neg
+
+
+@jitable
+def _celu_alpha(alpha):
+    """CELU's alpha where it is > 0, else 0 (alpha <= 0 or NaN), in alpha's type.
+
+    CELU divides by alpha and is defined here for alpha > 0 only (the API raises
+    ValueError for others; PyTorch accepts a negative alpha).  The ufuncs and the scalar
+    functions take any alpha, per element: with 0 the exponential branch gives NaN with
+    "invalid" (0 / 0), NumPy's answer outside a function's domain (``np.log(-1.0)``),
+    where a negative alpha gave numbers that were neither the formula's nor NaN (until
+    2026-12-06: ``celu(-1, -1)`` gave 1.0).  Depends on alpha alone: the kernels compute it
+    once per call, and an array alpha's loop pays a compare and a select."""
+    return alpha if alpha > 0 else like(alpha, 0.0)
 
 
 @jitable

@@ -158,5 +158,8 @@ def ufunc(nin: int, dtypes=("float32", "float64"), unit: bool = False):
 
 
 def scalar_jit(fn):
-    """A public scalar function: callable from Python and from a user's ``@njit`` code."""
-    return numba.njit(fastmath=set(FASTMATH), cache=CACHE, nogil=True)(fn)
+    """A public scalar function: callable from Python and from a user's ``@njit`` code.
+
+    NumPy's error model, as the kernels: a division by zero gives inf or NaN, not
+    ZeroDivisionError (which ``scalar.celu(x, 0.0)`` raised until 2026-12-06)."""
+    return numba.njit(fastmath=set(FASTMATH), cache=CACHE, nogil=True, error_model="numpy")(fn)

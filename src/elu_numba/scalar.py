@@ -51,7 +51,7 @@ def selu(x):
 
 @scalar_jit
 def celu(x, alpha=1.0):
-    """``x if x > 0 else alpha * expm1(x / alpha)``, alpha > 0 (not checked here)."""
+    """``x if x > 0 else alpha * expm1(x / alpha)``; NaN for x < 0 where alpha <= 0."""
     return like(x, _math.celu(x, alpha))
 
 
@@ -87,13 +87,13 @@ def selu_grad_y(g, y):
 
 @scalar_jit
 def celu_grad_x(g, x, alpha=1.0):
-    """``g if x > 0 else g * exp(x / alpha)``."""
+    """``g if x > 0 else g * exp(x / alpha)``; NaN for x <= 0 where alpha <= 0."""
     return like(g, _math.celu_grad_x(g, x, alpha))
 
 
 @scalar_jit
 def celu_grad_y(g, y, alpha=1.0):
-    """``g if y > 0 else g * (y / alpha + 1)``."""
+    """``g if y > 0 else g * (y / alpha + 1)``; NaN for y <= 0 where alpha <= 0."""
     return like(g, _math.celu_grad_y(g, y, alpha))
 
 

@@ -6,7 +6,9 @@ it).  Their inner loops (:func:`elu_numba._cpu.ufunc_loop`) are vectorized when 
 are contiguous and ``alpha`` is a scalar or an array, in place or not.  Loops exist for
 float32 and float64 (NumPy casts integers to float64 and float16 to float32 -- so a float16
 input gives float32 here, unlike :func:`elu_numba.elu`).  ``alpha`` is an ordinary (broadcast)
-input.  Where it is a scalar 1, ``elu`` and ``celu`` run the loop of
+input, unchecked: CELU's functions give NaN ("invalid") where their result depends on an
+alpha <= 0, outside CELU's domain (the API raises ValueError for such an alpha).  Where it
+is a scalar 1, ``elu`` and ``celu`` run the loop of
 ``elu_numba.elu(x)`` (a leaner expm1 for alpha = 1, the same bits), and ``elu_grad_x`` and
 ``celu_grad_x`` that of ``elu_numba.elu_grad(g, x=x)``; an array of ones runs the general
 loop, whose values may be one step from those.  The gradients run the njit kernels' blocks
