@@ -596,3 +596,34 @@ def test_fresh_pages_script_restores_numpys_advice_and_prints_every_case(monkeyp
     finally:
         if switch is not None:
             switch(before)
+
+
+def test_grad_blocks_script_times_the_kernel_and_its_halves(monkeypatch, capsys):
+    """benchmarks/grad_blocks.py times the gradient kernel against the same loop around its
+    variant alone and around the general function alone: on x in the variant's range the
+    three give the kernel's bits (float32: the variant's; float64's variant gives the
+    general bits there), and ``--cache`` prints a time for each, per dtype."""
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import numpy as np
+
+    import elu_numba as en
+    import grad_blocks
+
+    rng = np.random.default_rng(3)
+    for dtype in (np.float32, np.float64):
+        x = rng.normal(0.0, 3.0, 4096).astype(dtype)
+        g = rng.normal(0.0, 1.0, 4096).astype(dtype)
+        want = en.elu_grad(g, x=x)
+        got = {}
+        for name, k in grad_blocks.kernels(False, "out").items():
+            got[name] = np.empty_like(g)
+            k(g, x, got[name], None)
+        np.testing.assert_array_equal(got["the kernel (elu_grad)"], want)
+        np.testing.assert_array_equal(got["variant alone"], want)
+        close = dict(rtol=2.5e-7 if dtype == np.float32 else 5e-16)  # general: within 2 ULP
+        np.testing.assert_allclose(got["general alone"], want, **close)
+    grad_blocks.in_cache(rounds=1, log2n=10, calls=2)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 8 and "float32" in lines[0] and "float64" in lines[4]
+    for line in lines[1:4] + lines[5:]:
+        assert float(line.split()[-1]) > 0
