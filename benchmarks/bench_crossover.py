@@ -4,7 +4,7 @@ As pytest benchmarks (one group per kernel, ``extra_info["kind"] == "crossover"`
 finds the crossover in the JSON) and as a script that measures both kernels interleaved and
 prints the table and the size to use for ``elu_numba._cpu.PARALLEL_THRESHOLD``::
 
-    python benchmarks/bench_crossover.py [--sizes 8-20] [--rounds 15]
+    python benchmarks/bench_crossover.py [--sizes 8-20] [--rounds 15] [--kernels elu:float32 ...]
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ KERNELS = (("elu", "float32"), ("elu", "float64"), ("elu_grad_y", "float32"))
 VARIANTS = (h.RAW_SERIAL, h.RAW_PARALLEL)
 
 
-def crossover_cases(log2_sizes=LOG2_SIZES):
-    for name, dtype in KERNELS:
+def crossover_cases(log2_sizes=LOG2_SIZES, kernels=KERNELS):
+    for name, dtype in kernels:
         for k in log2_sizes:
             yield h.Case(h.find_function(name), np.dtype(dtype), k, True)
 
@@ -67,11 +67,18 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description="serial vs parallel kernel, interleaved")
     ap.add_argument("--sizes", default=f"{LOG2_SIZES[0]}-{LOG2_SIZES[-1]}", help="log2 range")
     ap.add_argument("--rounds", type=int, default=15)
+    ap.add_argument(
+        "--kernels",
+        nargs="+",
+        default=[f"{n}:{d}" for n, d in KERNELS],
+        help="function:dtype, e.g. celu_grad_x:float64 (default: the pytest groups' three)",
+    )
     args = ap.parse_args(argv)
+    kernels = [tuple(k.split(":")) for k in args.kernels]
     settings = h.Settings()
     print(f"PARALLEL_THRESHOLD now: {report.fmt_n(h._cpu.PARALLEL_THRESHOLD)}; {h.environment()}")
     by_kernel: dict[tuple, list] = {}
-    for case in crossover_cases(_sizes(args.sizes)):
+    for case in crossover_cases(_sizes(args.sizes), kernels):
         benches = [h.Bench(case, v, settings) for v in VARIANTS]
         for b in benches:
             b.verify()
