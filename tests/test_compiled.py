@@ -93,6 +93,45 @@ def test_serial_below_threshold_and_set_num_threads_respected(monkeypatch):
     assert chosen == [False, numba.config.NUMBA_NUM_THREADS > 1, False]
 
 
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_parallel_from_each_kernels_own_size(monkeypatch, dtype):
+    """The API runs a kernel serial below ``_cpu.parallel_from(name, itemsize)`` and
+    parallel from there on (with more than one thread): a size measured per kernel and
+    precision, never above PARALLEL_THRESHOLD (from which on everything is parallel, the
+    ufuncs' chunks included).  float16 takes float32's."""
+    chosen = []
+    real = _cpu.loops
+
+    def spy(name, parallel, mode="out", half=False):
+        chosen.append((name, parallel))
+        return real(name, parallel, mode, half)
+
+    monkeypatch.setattr(_cpu, "loops", spy)
+    calls = {
+        "elu": lambda a: en.elu(a, out=a),
+        "celu": lambda a: en.celu(a, 0.5),
+        "elu_grad_x": lambda a: en.elu_grad(a, x=a),
+        "celu_grad_y": lambda a: en.celu_grad(a, y=-abs(a), alpha=2.0),
+        "selu_grad_x": lambda a: en.selu_grad(a, x=a),
+        "elu_grad_y": lambda a: en.elu_grad(a, y=-abs(a), out=a),
+        "relu": lambda a: en.relu(a),
+    }
+    size = np.dtype(dtype).itemsize
+    threads = numba.get_num_threads() > 1
+    for name, call in calls.items():
+        n = _cpu.parallel_from(name, size)
+        assert n == _cpu.parallel_from(name, 4 if size == 2 else size)
+        assert 1 << 12 <= n <= _cpu.PARALLEL_THRESHOLD
+        for m, parallel in ((n - 1, False), (n, threads)):
+            chosen.clear()
+            call(random_values(dtype, m))
+            assert chosen == [(name, parallel)], (name, m)
+    # as measured: the float64 loops with an exp switch earlier, the gradients from y not
+    assert _cpu.parallel_from("elu_grad_x", 8) < _cpu.parallel_from("elu_grad_x", 4)
+    assert _cpu.parallel_from("elu", 8) < _cpu.parallel_from("elu", 4)
+    assert _cpu.parallel_from("elu_grad_y", 8) == _cpu.PARALLEL_THRESHOLD
+
+
 def _run_py(code: str, env: dict) -> dict:
     out = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)],

@@ -240,10 +240,11 @@ def _run(name: str, inputs: list, out: np.ndarray, alpha_w) -> None:
 
 def _launch(name, mode, flats, target, alpha, typ):
     """Run kernel ``name`` with alpha as ``typ`` (the arrays' scalar type): the parallel loop
-    from PARALLEL_THRESHOLD elements on when Numba may use more than one thread."""
+    from ``_cpu.parallel_from(name, itemsize)`` elements on when Numba may use more than one
+    thread."""
     if target.size == 0:
         return
-    parallel = target.size >= _cpu.PARALLEL_THRESHOLD and _num_threads() > 1
+    parallel = target.size >= _cpu.parallel_from(name, target.itemsize) and _num_threads() > 1
     if target.itemsize == 2:  # float16 (native: the callers check): kernels take the bits
         kern = _cpu.loops(name, parallel, mode, True)
         flats, target = [f.view(np.uint16) for f in flats], target.view(np.uint16)

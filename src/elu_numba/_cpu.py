@@ -43,12 +43,41 @@ from numba.extending import intrinsic, overload, register_jitable
 from . import _math
 from ._options import FASTMATH, jitable, kernel, ufunc_loop_cfunc
 
-# From this many elements on, the parallel kernel is used.  Measured with
-# ``python benchmarks/bench_crossover.py`` (2 cores, AMD EPYC znver4, omp layer, 2026-11-23):
-# the parallel kernel is faster from 2^15 for float32 elu and elu_grad_y (the float32 kernels
-# tie at 2^15) and from 2^13-2^14 for float64 elu (parallel 25% faster at 2^14, a few µs).  One
-# threshold for all kernels: at the float32 crossover.
+# From how many elements on the API runs a kernel's parallel loop: ``PARALLEL_FROM[name]``,
+# (float32 and float16, float64), at most PARALLEL_THRESHOLD, from which on every kernel
+# (and the ufuncs' chunked loops) runs in parallel.  Measured with ``python
+# benchmarks/bench_crossover.py --sizes 11-17 --kernels ...`` (2 cores, AMD EPYC znver4, omp
+# layer, 2026-12-06, 03:19 UTC; the kernels at alpha 1.0, data from memory, back to back):
+# parallel over serial at 2^11 .. 2^16, float64 elu_grad_x 0.91 0.77 0.70 0.62 0.54 0.54,
+# celu_grad_x 0.92 0.77 0.67 0.62 0.59 0.59, elu 1.22 1.06 0.84 0.70 0.62 0.57, celu 1.77
+# 1.16 0.85 0.69 0.59 0.55, selu 1.09 0.89 0.76 0.64 0.57 0.58, celu_grad_y 1.02 0.85 0.71
+# 0.64 0.58 0.57, elu_grad_y 1.31 1.18 0.99 0.97 0.96 0.86; float32 elu_grad_x 1.33 1.10
+# 1.00 0.80 0.71 0.63, selu_grad_x 1.30 0.99 0.86 0.69 0.61 0.62, elu 1.94 1.31 1.16 0.85
+# 0.69 0.60, celu 3.57 2.13 1.52 1.11 0.81 0.65, elu_grad_y 1.56 1.32 1.16 1.05 0.95 0.90,
+# celu_grad_y 1.38 1.21 1.07 1.02 0.95 0.92.  Back to back, OpenMP's second thread is still
+# spinning; after the main thread has worked alone for 5 ms it has to be woken first:
+# ``python benchmarks/crossover_gap.py --gap busy`` (two runs, 03:20 UTC), float64
+# ``elu_grad(g, x=x)`` serial / parallel medians 21 / 20-23 us at 2^13, 27-42 / 26-37 at
+# 2^14, 50-87 / 32-77 at 2^15 (back to back, ``--gap none``: 16 / 11-12 at 2^14).  After
+# the process slept 10 ms (``--gap idle``) every call starts cold on this VM and the
+# parallel one 40-60 us later, at 2^15 as at 2^13-2^14: the old threshold took that risk
+# too.  So the float64 activations and gradients from x, the costliest loops per element,
+# switch at 2^14, where they tie after a gap and gain about 30% back to back; the float32
+# ones (0.80-1.11 at 2^14 back to back: less than a wake-up costs), ReLU's and the
+# gradients from y (their loops wait for memory) at 2^15, as every kernel did until
+# 2026-12-06 (measured 2026-11-23 on float32 elu and elu_grad_y).
 PARALLEL_THRESHOLD = 1 << 15
+_FLOAT64_EARLIER = (PARALLEL_THRESHOLD, 1 << 14)
+PARALLEL_FROM: dict[str, tuple[int, int]] = {
+    name: _FLOAT64_EARLIER
+    for name in ("elu", "selu", "celu", "elu_grad_x", "selu_grad_x", "celu_grad_x")
+}
+
+
+def parallel_from(name: str, itemsize: int) -> int:
+    """The size from which on the API runs kernel ``name`` in parallel, for elements of
+    ``itemsize`` bytes: PARALLEL_FROM's, else PARALLEL_THRESHOLD (float16 takes float32's)."""
+    return PARALLEL_FROM.get(name, (PARALLEL_THRESHOLD,) * 2)[itemsize == 8]
 
 
 # ``x`` itself, through LLVM's ``freeze``: no instruction, but LLVM no longer sees
