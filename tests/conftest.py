@@ -70,3 +70,20 @@ def dtype(request):
 @pytest.fixture(params=ACTS, ids=lambda a: a.name)
 def act(request):
     return request.param
+
+
+@pytest.fixture
+def chosen_loops(monkeypatch):
+    """The (name, parallel) of every kernel taken from ``_cpu.loops`` during the test, in
+    order: which loop the API chose, serial or parallel."""
+    from elu_numba import _cpu
+
+    chosen = []
+    real = _cpu.loops
+
+    def spy(name, parallel, mode="out", half=False):
+        chosen.append((name, parallel))
+        return real(name, parallel, mode, half)
+
+    monkeypatch.setattr(_cpu, "loops", spy)
+    return chosen

@@ -629,7 +629,9 @@ def test_grad_blocks_script_times_the_kernel_and_its_halves(monkeypatch, capsys)
         assert float(line.split()[-1]) > 0
 
 
-def test_crossover_gap_script_forces_each_loop_and_restores_the_choice(monkeypatch, capsys):
+def test_crossover_gap_script_forces_each_loop_and_restores_the_choice(
+    monkeypatch, capsys, chosen_loops
+):
     """benchmarks/crossover_gap.py times the API's serial and parallel loop by forcing
     ``_cpu.parallel_from``: each call of a mode runs that loop (a warm-up call, then the
     timed one), and the API's own choice is back afterwards."""
@@ -639,14 +641,6 @@ def test_crossover_gap_script_forces_each_loop_and_restores_the_choice(monkeypat
     import crossover_gap
     from elu_numba import _cpu
 
-    chosen = []
-    real = _cpu.loops
-
-    def spy(name, parallel, mode="out", half=False):
-        chosen.append((name, parallel))
-        return real(name, parallel, mode, half)
-
-    monkeypatch.setattr(_cpu, "loops", spy)
     before = _cpu.parallel_from
     times = crossover_gap.measure(10, "none", 2)
     assert _cpu.parallel_from is before
@@ -654,7 +648,7 @@ def test_crossover_gap_script_forces_each_loop_and_restores_the_choice(monkeypat
     assert all(len(t) == 2 and min(t) > 0 for t in times.values())
     threads = numba.get_num_threads() > 1
     one_round = [("elu_grad_x", False)] * 2 + [("elu_grad_x", threads)] * 2
-    assert chosen == one_round * 2
+    assert chosen_loops == one_round * 2
     assert crossover_gap.main(["--gap", "busy", "--sizes", "10", "--rounds", "1"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 1 and "2^10 after a busy gap" in lines[0]

@@ -72,15 +72,7 @@ def test_concurrent_threads_give_the_same_results(act):
         np.testing.assert_array_equal(got, exp)
 
 
-def test_serial_below_threshold_and_set_num_threads_respected(monkeypatch):
-    chosen = []
-    real = _cpu.loops
-
-    def spy(name, parallel, mode="out"):
-        chosen.append(parallel)
-        return real(name, parallel, mode)
-
-    monkeypatch.setattr(_cpu, "loops", spy)
+def test_serial_below_threshold_and_set_num_threads_respected(chosen_loops):
     big = random_values(np.float64, _cpu.PARALLEL_THRESHOLD)
     en.elu(big[:100])
     en.elu(big)
@@ -90,23 +82,15 @@ def test_serial_below_threshold_and_set_num_threads_respected(monkeypatch):
         en.elu(big)
     finally:
         numba.set_num_threads(old)
-    assert chosen == [False, numba.config.NUMBA_NUM_THREADS > 1, False]
+    assert [p for _, p in chosen_loops] == [False, numba.config.NUMBA_NUM_THREADS > 1, False]
 
 
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
-def test_parallel_from_each_kernels_own_size(monkeypatch, dtype):
+def test_parallel_from_each_kernels_own_size(chosen_loops, dtype):
     """The API runs a kernel serial below ``_cpu.parallel_from(name, itemsize)`` and
     parallel from there on (with more than one thread): a size measured per kernel and
     precision, never above PARALLEL_THRESHOLD (from which on everything is parallel, the
     ufuncs' chunks included).  float16 takes float32's."""
-    chosen = []
-    real = _cpu.loops
-
-    def spy(name, parallel, mode="out", half=False):
-        chosen.append((name, parallel))
-        return real(name, parallel, mode, half)
-
-    monkeypatch.setattr(_cpu, "loops", spy)
     calls = {
         "elu": lambda a: en.elu(a, out=a),
         "celu": lambda a: en.celu(a, 0.5),
@@ -123,9 +107,9 @@ def test_parallel_from_each_kernels_own_size(monkeypatch, dtype):
         assert n == _cpu.parallel_from(name, 4 if size == 2 else size)
         assert 1 << 12 <= n <= _cpu.PARALLEL_THRESHOLD
         for m, parallel in ((n - 1, False), (n, threads)):
-            chosen.clear()
+            chosen_loops.clear()
             call(random_values(dtype, m))
-            assert chosen == [(name, parallel)], (name, m)
+            assert chosen_loops == [(name, parallel)], (name, m)
     # as measured: the float64 loops with an exp switch earlier, the gradients from y not
     assert _cpu.parallel_from("elu_grad_x", 8) < _cpu.parallel_from("elu_grad_x", 4)
     assert _cpu.parallel_from("elu", 8) < _cpu.parallel_from("elu", 4)
