@@ -67,6 +67,7 @@ from ._options import FASTMATH, jitable, kernel, ufunc_loop_cfunc
 # gradients from y (their loops wait for memory) at 2^15, as every kernel did until
 # 2026-12-06 (measured 2026-11-23 on float32 elu and elu_grad_y).
 PARALLEL_THRESHOLD = 1 << 15
+_EVERY_SIZE = (PARALLEL_THRESHOLD, PARALLEL_THRESHOLD)
 _FLOAT64_EARLIER = (PARALLEL_THRESHOLD, 1 << 14)
 PARALLEL_FROM: dict[str, tuple[int, int]] = {
     name: _FLOAT64_EARLIER
@@ -77,7 +78,7 @@ PARALLEL_FROM: dict[str, tuple[int, int]] = {
 def parallel_from(name: str, itemsize: int) -> int:
     """The size from which on the API runs kernel ``name`` in parallel, for elements of
     ``itemsize`` bytes: PARALLEL_FROM's, else PARALLEL_THRESHOLD (float16 takes float32's)."""
-    return PARALLEL_FROM.get(name, (PARALLEL_THRESHOLD,) * 2)[itemsize == 8]
+    return PARALLEL_FROM.get(name, _EVERY_SIZE)[itemsize == 8]
 
 
 # ``x`` itself, through LLVM's ``freeze``: no instruction, but LLVM no longer sees
@@ -275,8 +276,8 @@ def _redo(fn, g, v, o, start, alpha, lo, count):
     into o (which may be g: in place, those elements kept their grad): a scalar loop (the
     early exit) that stops after the last.  It takes the whole arrays, not the block's
     views: views handed to a call that is not inlined keep their reference counts, 4 NRT
-    calls per block (float64 ``elu_grad(g, x=x)`` serial on 2^14 values 0.84 ns per element
-    instead of 0.67, 2026-12-06); inlined, as Numba 0.60 still counted the references of
+    calls per block (float64 ``elu_grad(g, x=x)`` serial on 2^14 values took 0.84 ns per
+    element instead of 0.75, 2026-12-06); inlined, as Numba 0.60 still counted the references of
     whole arrays handed to a call, and it only runs for a block that has such x."""
     _inline_here()
     for j in range(start, start + BLOCK):
