@@ -428,6 +428,67 @@ def summary_table(rows: list[Row], function: str, dtype: str, mode: str) -> list
     return [title, "", *_table(["GB/s (× memory-limit time)", *map(fmt_n, sizes)], body), ""]
 
 
+PEERS = (("numpy", "the articles' NumPy formula"), ("torch", "PyTorch"))
+PEER_FROM = 1 << 14  # smaller groups time the API's microseconds more than the loops
+
+
+def peer_ratios(rows: list[Row], min_n: int = PEER_FROM) -> dict[tuple, list[tuple]]:
+    """For each (peer, dtype class, kind, mode): the groups of at least ``min_n`` elements
+    as (peer time / elu_numba time, group key), sorted: above 1 elu_numba is faster.  dtype
+    class "float32/64" or "float16"; kind "activation" or "gradient"."""
+    times = {(r.key, r.impl): r.seconds for r in rows}
+    out: dict[tuple, list[tuple]] = {}
+    for r in rows:
+        if r.impl != "elu_numba" or r.n < min_n:
+            continue
+        for peer, _ in PEERS:
+            t = times.get((r.key, peer))
+            if t is None:
+                continue
+            dtc = "float16" if r.dtype == "float16" else "float32/64"
+            kind = "gradient" if "_grad" in r.function else "activation"
+            out.setdefault((peer, dtc, kind, r.mode), []).append((t / r.seconds, r.key))
+    return {k: sorted(v) for k, v in sorted(out.items())}
+
+
+def render_peers(rows: list[Row], min_n: int = PEER_FROM) -> list[str]:
+    """The peers' time over elu_numba's, per kind of group: count, min, median, max and the
+    group of the minimum."""
+    ratios = peer_ratios(rows, min_n)
+    if not ratios:
+        return []
+    names = dict(PEERS)
+    body = []
+    for (peer, dtc, kind, mode), rs in ratios.items():
+        vals = [v for v, _ in rs]
+        mid = len(vals) // 2
+        med = vals[mid] if len(vals) % 2 else (vals[mid - 1] + vals[mid]) / 2
+        f, dt, n, m = rs[0][1]
+        body.append(
+            [
+                names[peer],
+                dtc,
+                kind,
+                MODE_WORDS.get(mode, mode),
+                str(len(vals)),
+                fmt_ratio(vals[0]),
+                fmt_ratio(med),
+                fmt_ratio(vals[-1]),
+                f"{f} {dt} {fmt_n(n)}",
+            ]
+        )
+    header = ["peer", "dtypes", "kind", "mode", "groups", "min", "median", "max", "min at"]
+    return [
+        "## Against the peers",
+        "",
+        f"The peer's time over elu_numba's in each group of {fmt_n(min_n)} elements or more "
+        "(above 1.00×, elu_numba is faster).",
+        "",
+        *_table(header, body),
+        "",
+    ]
+
+
 def render_markdown(
     run: Run,
     stat: str = "median",
@@ -451,6 +512,7 @@ def render_markdown(
         ]
         for key in panel_keys(rows, panels):
             out += summary_table(rows, *key)
+        out += render_peers(rows)
     out += render_targets(rows, targets_json)
     out += render_startup(run)
     out += render_crossover(run, stat)

@@ -5,9 +5,22 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from elu_numba._cpu import HALF_IN_REGISTERS
 from elu_numba._registry import ACTIVATIONS
 
 FLOATS = (np.float32, np.float64)
+# the ufuncs' loops: float16 too, where the CPU converts it in registers (else NumPy casts
+# float16 to float32 for them: _options.ufunc)
+UFUNC_FLOATS = (
+    pytest.param(
+        np.float16,
+        id="float16",
+        marks=pytest.mark.skipif(
+            not HALF_IN_REGISTERS, reason="no float16 ufunc loops on this CPU (no F16C)"
+        ),
+    ),
+    *(pytest.param(d, id=np.dtype(d).name) for d in FLOATS),
+)
 ACTS = list(ACTIVATIONS.values())
 
 

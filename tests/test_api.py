@@ -10,7 +10,7 @@ import pytest
 import elu_numba as en
 from elu_numba import _cpu
 
-from .conftest import ACTS, random_values
+from .conftest import ACTS, UFUNC_FLOATS, random_values
 
 LAYOUTS = {
     "C": lambda a: a.reshape(6, -1),
@@ -192,9 +192,9 @@ def test_float16_gradient_blocks_take_the_float32_variant(monkeypatch):
         _cpu.loops("elu_grad_x", False, "out", True)
     finally:
         _cpu.loops.cache_clear()
-    assert seen == [
-        (_math.FAST_GRAD["elu_grad_x"][0], "elu_grad_x_fast"),
+    assert sorted(seen, key=lambda s: s[1]) == [
         (_math.elu_grad_x, "elu_grad_x"),
+        (_math.FAST_GRAD["elu_grad_x"][0], "elu_grad_x_fast"),
     ]
     # one wrapper per name: the variants of ELU, SELU and CELU are all named "fn"
     wrappers = {_cpu._on_half(_math.FAST_GRAD[n][0], 2, f"{n}_fast") for n in _math.FAST_GRAD}
@@ -436,6 +436,7 @@ UFUNC_CALLS = {  # name: (inputs besides x or (grad, v), the matching elu_numba 
 }
 
 
+@pytest.mark.parametrize("dtype", UFUNC_FLOATS)
 @pytest.mark.parametrize("name", sorted(UFUNC_CALLS))
 @pytest.mark.parametrize("layout", ["contiguous", "in place", "strided", "reversed"])
 @pytest.mark.parametrize("alpha_as", ["scalar", "array"])
@@ -444,7 +445,9 @@ def test_ufunc_loops_agree_with_the_functions(name, dtype, layout, alpha_as, siz
     """Each ufunc inner loop (contiguous, alpha broadcast or an array, in place, strided)
     gives the functions' results bit for bit, NaN, infinities and signed zeros included --
     run whole, or in chunks on all threads from PARALLEL_THRESHOLD elements on (the last
-    chunk a partial one, special values at a chunk boundary)."""
+    chunk a partial one, special values at a chunk boundary).  float16 keeps its dtype and
+    gives the float16 kernels' bits (alpha is a float16 operand: the functions get its
+    value)."""
     from elu_numba import ufuncs
 
     u = getattr(ufuncs, name)
@@ -455,7 +458,7 @@ def test_ufunc_loops_agree_with_the_functions(name, dtype, layout, alpha_as, siz
     x[:6] = special
     if size == "parallel":
         x[_cpu.UFUNC_CHUNK - 3 : _cpu.UFUNC_CHUNK + 3] = special
-    alpha = 0.7
+    alpha = float(dtype(0.7))  # the ufunc casts alpha to dtype, the functions to float32
     arrays = [x] if u.nin - len(extra(0)) == 1 else [np.linspace(-2, 2, n).astype(dtype), x]
     want = ref(*arrays, alpha)
     a = extra(dtype(alpha) if alpha_as == "scalar" else np.full(n, alpha, dtype))
@@ -478,6 +481,46 @@ def test_ufunc_loops_agree_with_the_functions(name, dtype, layout, alpha_as, siz
     np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
 
 
+@pytest.mark.skipif(not _cpu.HALF_IN_REGISTERS, reason="no float16 ufunc loops (no F16C)")
+def test_ufuncs_keep_float16_as_numpy_does():
+    """Every ufunc has a float16 loop, first, so NumPy's type resolution treats them as
+    ``np.exp``: float16 stays float16, and so do bool, int8 and uint8 (which cast to
+    float16 safely); int16 gives float32, wider integers float64 (NumPy's rules: with a
+    Python float alpha, integers give float64, as ``np.add(int8, 1.0)``).  On all 2^16
+    float16 values each activation gives elu_numba's float16 bits, and an infinite result
+    from a finite input warns "overflow", as NumPy's float16 arithmetic does.  Until
+    2026-12-06 the ufuncs had float32 and float64 loops only: float16 came back float32."""
+    from elu_numba import ufuncs
+
+    us = [u for u in vars(ufuncs).values() if isinstance(u, np.ufunc)]
+    assert len(us) == 12
+    for u in us:
+        assert u.types[0] == "e" * u.nin + "->e"
+    for dt in (np.bool_, np.int8, np.uint8, np.int16, np.uint16, np.int32, np.int64):
+        ints = np.ones(3, dt)
+        assert ufuncs.selu(ints).dtype == np.exp(ints).dtype
+        assert ufuncs.elu_grad_x(ints, ints, ints).dtype == np.exp(ints).dtype
+        assert ufuncs.elu(ints, 1.0).dtype == np.add(ints, 1.0).dtype
+    x = np.arange(2**16, dtype=np.uint16).view(np.float16)
+    cases = [
+        (ufuncs.elu, (1.0,), lambda x: en.elu(x)),
+        (ufuncs.elu, (1.5,), lambda x: en.elu(x, 1.5)),
+        (ufuncs.celu, (0.25,), lambda x: en.celu(x, 0.25)),
+        (ufuncs.selu, (), en.selu),
+        (ufuncs.relu, (), en.relu),
+    ]
+    for u, alpha, f in cases:
+        with np.errstate(over="ignore"):  # selu(max) overflows (below)
+            got = u(x, *map(np.float16, alpha))
+        assert got.dtype == np.float16
+        np.testing.assert_array_equal(got.view(np.uint16), f(x).view(np.uint16))
+    big = np.array([np.finfo(np.float16).max], np.float16)
+    with np.errstate(over="raise"):
+        with pytest.raises(FloatingPointError, match="overflow"):
+            ufuncs.selu(big)  # 1.05 * 65504: inf in float16
+        assert ufuncs.elu(big, np.float16(1.0))[0] == big[0]
+
+
 def test_fp_flag_masks_are_this_platforms():
     """The C library's FE_INVALID and FE_OVERFLOW | FE_DIVBYZERO that the ufunc loops watch
     (``_cpu.FE_INVALID``, ``FE_RANGE``) are the bits this CPU raises: inf - inf, 1e308 * 10
@@ -497,6 +540,7 @@ def test_fp_flag_masks_are_this_platforms():
     assert flags_after(1.0, 3.0, 2)[0] == 0  # inexact is not watched
 
 
+@pytest.mark.parametrize("dtype", UFUNC_FLOATS)
 @pytest.mark.parametrize("size", ["serial", "parallel"])
 @pytest.mark.parametrize("layout", ["contiguous", "strided", "array alpha"])
 @pytest.mark.parametrize("at", [0, 3000, -3])

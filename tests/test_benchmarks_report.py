@@ -202,6 +202,42 @@ def test_markdown_table_rows(results, tmp_path):
     assert "bench_chart.png" not in md
 
 
+def test_peer_section_counts_the_groups_from_2pow14(results, tmp_path):
+    """The peers' time over elu_numba's, per peer, dtype class, kind and mode, from 2^14
+    elements on: the synthetic run's 2^20 group counts (torch 8x, NumPy 4x), its 2^10 and
+    2^12 groups do not; with several groups the median is the middle one, the minimum
+    names its group."""
+    run = json.loads(results.read_text())
+    for log2n, t in ((16, 2e-3), (18, 1e-3)):  # two more float64 gradient groups
+        run["benchmarks"] += [
+            _throughput("elu_grad_x", "float64", log2n, "inplace", "elu_numba", 1e-3, arity=2),
+            _throughput("elu_grad_x", "float64", log2n, "inplace", "torch", t, arity=2),
+        ]
+    run["benchmarks"].append(_throughput("elu", "float16", 14, "out", "torch", 1e-3))
+    run["benchmarks"].append(_throughput("elu", "float16", 14, "out", "elu_numba", 5e-4))
+    results.write_text(json.dumps(run))
+    rows = report.throughput_rows(report.load([results]))
+    got = report.peer_ratios(rows)
+    assert {k: [round(v, 6) for v, _ in rs] for k, rs in got.items()} == {
+        ("numpy", "float32/64", "activation", "inplace"): [4.0],
+        ("torch", "float16", "activation", "out"): [2.0],
+        ("torch", "float32/64", "activation", "inplace"): [8.0],
+        ("torch", "float32/64", "gradient", "inplace"): [1.0, 2.0],
+    }
+    out = tmp_path / "docs"
+    assert report.main([str(results), "--out-dir", str(out), "--no-chart"]) == 0
+    md = (out / "bench_table.md").read_text()
+    assert _row(md, "PyTorch", "## Against the peers") == [
+        *("PyTorch", "float16", "activation", "out of place", "1"),
+        *("2.00×", "2.00×", "2.00×", "elu float16 2^14"),
+    ]
+    lines = [ln for ln in md.splitlines() if ln.startswith("| PyTorch | float32/64 | gradient")]
+    assert lines == [
+        "| PyTorch | float32/64 | gradient | in place | 2 | 1.00× | 1.50× | 2.00× "
+        "| elu_grad_x float64 2^18 |"
+    ]
+
+
 def test_targets_from_the_run(results):
     md = report.render_markdown(report.load([results]))
     section = "## Speed targets"

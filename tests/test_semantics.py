@@ -14,7 +14,7 @@ import pytest
 import elu_numba as en
 from elu_numba import SELU_ALPHA, SELU_SCALE, SELU_SCALE_ALPHA
 
-from .conftest import ACTS, edge_values, ulp_error
+from .conftest import ACTS, UFUNC_FLOATS, edge_values, ulp_error
 
 
 def test_selu_constants():
@@ -139,6 +139,7 @@ def test_relu_semantics(dtype):
     np.testing.assert_array_equal(g[1:], [0, 0, 0, 3, 0, 3])
 
 
+@pytest.mark.parametrize("dtype", UFUNC_FLOATS)
 @pytest.mark.parametrize("name", ["elu", "celu"])
 @pytest.mark.parametrize("alpha_as", ["scalar", "array"])
 def test_ufuncs_raise_no_overflow_for_extreme_inputs(name, dtype, alpha_as):
@@ -151,7 +152,7 @@ def test_ufuncs_raise_no_overflow_for_extreme_inputs(name, dtype, alpha_as):
     x = np.array(
         [f.max, -f.max, f.max / 2, -f.max / 2, np.inf, -np.inf, -1.0, 2.0] * 4, dtype=dtype
     )
-    for alpha in (0.05, 0.5, 20.0):
+    for alpha in (float(dtype(0.05)), 0.5, 20.0):  # alpha as the ufunc has it
         a = dtype(alpha) if alpha_as == "scalar" else np.full_like(x, alpha)
         with np.errstate(over="raise", divide="raise", invalid="raise"):
             got = getattr(ufuncs, name)(x, a)
@@ -160,6 +161,7 @@ def test_ufuncs_raise_no_overflow_for_extreme_inputs(name, dtype, alpha_as):
         assert got[0] == f.max and got[1] == -dtype(alpha)
 
 
+@pytest.mark.parametrize("dtype", UFUNC_FLOATS)
 @pytest.mark.parametrize("name", ["elu", "selu", "celu", "relu"])
 @pytest.mark.parametrize("alpha_as", ["scalar", "array"])
 def test_gradient_ufuncs_raise_no_flags(name, dtype, alpha_as):

@@ -57,7 +57,8 @@ def _as_input(a: Any, argname: str) -> np.ndarray:
 
 
 def _result_dtype(*arrays: np.ndarray) -> np.dtype:
-    """NumPy's rule for np.exp: floats keep their type, integers and bools become float64."""
+    """Floats keep their type, integers and bools become float64 (``np.exp``'s rule for int32
+    and int64; it gives float16 for bool and 8-bit integers, the ufuncs too)."""
     dts = [a.dtype if a.dtype.kind == "f" else np.dtype(np.float64) for a in arrays]
     return np.result_type(*dts).newbyteorder("=")
 

@@ -529,11 +529,8 @@ def loops(name: str, parallel: bool, mode: str = "out", half: bool = False):
     if half:  # float16: each function on the bits (a gradient's variant too, see there)
         if not grad:
             return _unary(_on_half(fn, 1, name), parallel, mode)
-        half_fast = None
-        if name in _math.FAST_GRAD:
-            fast, fast_lo = _math.FAST_GRAD[name]
-            half_fast = (_on_half(fast, 2, f"{name}_fast"), _lo_half(fast_lo, name))
-        return _binary(_on_half(fn, 2, name), parallel, mode, fast=half_fast)
+        hfn, hfast, hlo = _half_grad(name)
+        return _binary(hfn, parallel, mode, fast=(hfast, hlo) if hfast is not hfn else None)
     if grad:
         return _binary(fn, parallel, mode, fast=_math.FAST_GRAD.get(name))
     return _unary(fn, parallel, mode)
@@ -591,11 +588,18 @@ def _module_level(name: str, make):
 
 def _on_half(fn, arity: int, name: str):
     """``fn`` on float16 bits: converted to float32, computed, rounded to float32 (the
-    gradients compute in float64) and then to float16.  One per ``name`` (unique: the
-    gradients' variants are all named ``fn``), module-level as ``_half_<name>``."""
+    gradients compute in float64) and then to float16.  ``arity``: the arrays fn takes
+    before alpha (0: ``fn(x)``, no alpha).  One per ``name`` (unique: the gradients'
+    variants are all named ``fn``), module-level as ``_half_<name>``."""
 
     def make():
-        if arity == 1:
+        if arity == 0:
+
+            def on_half(x):
+                _math.always_inline()
+                return _to_half(np.float32(fn(_from_half(x))))
+
+        elif arity == 1:
 
             def on_half(x, alpha):
                 _math.always_inline()
@@ -623,6 +627,16 @@ def _lo_half(fast_lo, name: str):
         return lo_half
 
     return _module_level(f"_lo_half_{name}", make)
+
+
+def _half_grad(name: str):
+    """(fn, fast, fast_lo) of the gradient ``name`` for float16 bits: those of the float16
+    kernels (``loops(name, ..., half=True)``); without a variant, fn twice and a NaN lo."""
+    fn = _on_half(getattr(_math, name), 2, name)
+    if name not in _math.FAST_GRAD:
+        return fn, fn, _lo_half(_no_fast_lo, name)
+    fast, fast_lo = _math.FAST_GRAD[name]
+    return fn, _on_half(fast, 2, f"{name}_fast"), _lo_half(fast_lo, name)
 
 
 def _value(a):
@@ -753,19 +767,39 @@ def fp_flags():
     return _fetestexcept(np.int32(_FE_WATCH))
 
 
-@register_jitable
 def _mag(v):
     """The bits of |v| as an integer: above those of inf for NaN, equal for an infinity.
     Integer compares raise no FP flag (a float ``<`` would: x86's ordered compares signal
-    "invalid" for NaN) and vectorize."""
-    return _math.to_bits(abs(v))
+    "invalid" for NaN) and vectorize.  float16 arrays hold bits (uint16): the sign masked."""
+
+
+@overload(_mag, inline="always")
+def _mag_impl(v):
+    if v == types.uint16:
+        return lambda v: np.int32(v & 0x7FFF)
+    if isinstance(v, types.Float):
+        return lambda v: _math.to_bits(abs(v))
+    return None
+
+
+def _inf_mag(v):
+    """``_mag`` of an infinity of v's type (float16 bits: 0x7C00)."""
+
+
+@overload(_inf_mag, inline="always")
+def _inf_mag_impl(v):
+    if v == types.uint16:
+        return lambda v: np.int32(0x7C00)
+    if isinstance(v, types.Float):
+        return lambda v: _mag(_math.like(v, np.inf))
+    return None
 
 
 @register_jitable
 def _unexplained(o, a, b, c):
     """(bad_nan, bad_inf) for result o of inputs a, b, c: o is a NaN and no input is, or o
     is infinite and every input finite."""
-    inf = _mag(_math.like(o, np.inf))
+    inf = _inf_mag(o)
     mo, ma, mb, mc = _mag(o), _mag(a), _mag(b), _mag(c)
     bad_nan = (mo > inf) & (ma <= inf) & (mb <= inf) & (mc <= inf)
     return bad_nan, (mo == inf) & (ma < inf) & (mb < inf) & (mc < inf)
@@ -798,8 +832,8 @@ def _settle_flags(before, args, steps, n, nin, dtype):
     new = fp_flags() & ~before
     if new == 0:
         return
-    size = 4 if _math.is_single(dtype(0.0)) else 8
-    inf = _mag(dtype(np.inf))
+    size = carray(args[nin], 1, dtype).itemsize
+    inf = _inf_mag(dtype(0))
     m, contiguous = -1, steps[nin] == size
     may_nan, may_inf = True, True  # no broadcast input explains every NaN / inf result
     for k in range(nin):
@@ -926,7 +960,7 @@ def _ufunc_loop2(fn, dtype, unit=False):
         sx, sa, so = steps[0], steps[1], steps[2]
         if sx == size and so == size and sa == 0:
             x = carray(px, n, dtype)
-            a = carray(pa, 1, dtype)[0]
+            a = _value(carray(pa, 1, dtype)[0])
             nb = n // BLOCK
             if unit and a == 1:
                 o = carray(po, n, dtype)
@@ -975,18 +1009,18 @@ def _ufunc_loop2(fn, dtype, unit=False):
                     _fetch_r(av, b * BLOCK, AHEAD)
                     xb, ab = x[b * BLOCK : (b + 1) * BLOCK], av[b * BLOCK : (b + 1) * BLOCK]
                     for j in range(BLOCK):
-                        xb[j] = _frozen(fn(xb[j], ab[j]))
+                        xb[j] = _frozen(fn(xb[j], _value(ab[j])))
                 for i in range(nb * BLOCK, n):
-                    x[i] = _frozen(fn(x[i], av[i]))
+                    x[i] = _frozen(fn(x[i], _value(av[i])))
             else:
                 o = carray(po, n, dtype)
                 for i in range(n):
-                    o[i] = fn(x[i], av[i])
+                    o[i] = fn(x[i], _value(av[i]))
         else:
-            one = unit and sa == 0 and n > 0 and _at(pa, 0, sa, dtype)[0] == 1
+            one = unit and sa == 0 and n > 0 and _value(_at(pa, 0, sa, dtype)[0]) == 1
             for i in range(n):
                 xi = _at(px, i, sx, dtype)[0]
-                ai = _at(pa, i, sa, dtype)[0]
+                ai = _value(_at(pa, i, sa, dtype)[0])
                 _at(po, i, so, dtype)[0] = lean(xi, None) if one else fn(xi, ai)
         _settle_flags(before, args, steps, n, 2, dtype)
 
@@ -1031,11 +1065,18 @@ def _ufunc_grad_loop(name, nin, dtype, unit=False):
     function for alpha = None (``_math.UNIT_ALPHA``), so the results have the njit API's
     bits.  An array of alphas runs a plain loop, any other layout a strided one (with
     ``unit``, the function for alpha = None where the broadcast alpha is 1: the API's
-    general bits, since 2026-12-05)."""
-    size = np.dtype(dtype).itemsize
+    general bits, since 2026-12-05).  ``dtype`` float16: the loop of the float16 kernels
+    (``loops(..., half=True)``) on the operands' bits, alpha converted to float32."""
     fn = getattr(_math, name)
     fast, fast_lo = _math.FAST_GRAD.get(name, (fn, _no_fast_lo))
-    lean = fn if unit else _no_unit_grad  # fn(g, v, None) must type only with ``unit``
+    half = dtype == np.float16
+    one = np.float32(1.0) if half else dtype(1.0)  # alpha where the function takes none
+    if half:
+        fn, fast, fast_lo = _half_grad(name)
+        dtype = np.uint16
+    size = np.dtype(dtype).itemsize
+    # fn(g, v, None) must type only with ``unit``
+    lean = fn if unit else (_no_unit_grad_half if half else _no_unit_grad)
 
     @ufunc_loop_cfunc
     def loop(args, dims, steps, data):
@@ -1051,7 +1092,7 @@ def _ufunc_grad_loop(name, nin, dtype, unit=False):
         if sg == size and sv == size and so == size and sa == 0 and apart:
             _wide_vectors()
             g, v, o = carray(pg, n, dtype), carray(pv, n, dtype), carray(po, n, dtype)
-            a = carray(pa, 1, dtype)[0] if nin == 3 else dtype(1.0)
+            a = _value(carray(pa, 1, dtype)[0]) if nin == 3 else one
             into_g, into_v = _address(pg) == _address(po), _address(pv) == _address(po)
             if unit and a == 1:
                 _grad_contiguous(fn, fast, fast_lo, g, v, o, None, into_g, into_v)
@@ -1062,17 +1103,17 @@ def _ufunc_grad_loop(name, nin, dtype, unit=False):
             av = carray(pa, n, dtype)
             if _address(pg) == _address(po):
                 for i in range(n):
-                    g[i] = _frozen(fn(g[i], v[i], av[i]))
+                    g[i] = _frozen(fn(g[i], v[i], _value(av[i])))
             else:
                 for i in range(n):
-                    o[i] = fn(g[i], v[i], av[i])
+                    o[i] = fn(g[i], v[i], _value(av[i]))
         else:
-            one = unit and sa == 0 and _at(pa, 0, 0, dtype)[0] == 1 if nin == 3 else False
+            at1 = unit and sa == 0 and _value(_at(pa, 0, 0, dtype)[0]) == 1 if nin == 3 else False
             for i in range(n):
                 gi = _at(pg, i, sg, dtype)[0]
                 vi = _at(pv, i, sv, dtype)[0]
-                ai = _at(pa, i, sa, dtype)[0] if nin == 3 else dtype(1.0)
-                _at(po, i, so, dtype)[0] = lean(gi, vi, None) if one else fn(gi, vi, ai)
+                ai = _value(_at(pa, i, sa, dtype)[0]) if nin == 3 else one
+                _at(po, i, so, dtype)[0] = lean(gi, vi, None) if at1 else fn(gi, vi, ai)
         _settle_flags(before, args, steps, n, nin, dtype)
 
     return loop
@@ -1083,6 +1124,12 @@ def _no_unit_grad(g, v, alpha):
     """Stands in for a gradient without an alpha = 1 kernel (never runs; see
     ``_ufunc_grad_loop``)."""
     return np.float64(0.0)
+
+
+@register_jitable
+def _no_unit_grad_half(g, v, alpha):
+    """``_no_unit_grad`` for float16 bits."""
+    return np.uint16(0)
 
 
 @intrinsic
@@ -1206,7 +1253,11 @@ def ufunc_loop(fn, nin: int, dtype, unit: bool = False):
     is the kernel for alpha = 1, run where alpha is a broadcast 1.  A gradient (``fn`` named
     like ``elu_grad_x``) runs its ``_math`` function in the loop of ``_ufunc_grad_loop``."""
     dtype = np.dtype(dtype).type
+    if dtype == np.float16 and not HALF_IN_REGISTERS:
+        raise ValueError("float16 ufunc loops need a CPU that converts float16 in registers")
     if "_grad_" in fn.__name__:
         return _ufunc_grad_loop(fn.__name__, nin, dtype, unit)
+    if dtype == np.float16:  # the function on the bits, as the float16 kernels
+        fn, dtype = _on_half(fn, nin - 1, f"ufunc_{fn.__name__}"), np.uint16
     make = {1: _ufunc_loop1, 2: _ufunc_loop2}[nin]
     return make(fn, dtype, unit=True) if unit else make(fn, dtype)

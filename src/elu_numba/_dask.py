@@ -3,14 +3,14 @@
 :func:`elu_numba._api._backend` sends a call here as soon as one argument is a dask array.
 Each block is an ordinary NumPy array handed to the same validated NumPy path as a direct
 call (so the njit kernels of :mod:`elu_numba._cpu` run on it, in parallel for large blocks),
-and the result has the dtype a NumPy call would give: float16/float32/float64 keep their
-type, integers and bools give float64.  The block functions are module-level functions with
+and the result has the dtype of that call: float16/float32/float64 keep their type,
+integers and bools give float64.  The block functions are module-level functions with
 ``functools.partial`` arguments, so a distributed scheduler pickles them by reference and each
 worker imports :mod:`elu_numba` (and loads the disk-cached kernels) once.
 
 ``out=`` is refused: dask arrays are immutable and lazy; store the result with
 ``dask.array.store`` or ``to_zarr`` instead.  The ufuncs of :mod:`elu_numba.ufuncs` work on
-dask arrays too, through ``__array_ufunc__`` (one thread per block, float16 gives float32).
+dask arrays too, through ``__array_ufunc__`` (one thread per block).
 """
 
 from __future__ import annotations

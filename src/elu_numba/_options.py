@@ -114,10 +114,13 @@ def ufunc_loop_cfunc(fn):
     )(fn)
 
 
-def ufunc(nin: int, dtypes=("float32", "float64"), unit: bool = False):
+def ufunc(nin: int, dtypes=None, unit: bool = False):
     """Decorator: a real ``numpy.ufunc`` of ``nin`` inputs with one loop per dtype, compiled
-    (or loaded from the cache) on creation.  ``unit``: the function takes ``alpha=None`` for
-    alpha = 1 (``_math.UNIT_ALPHA``), and the loops run that kernel where alpha is a scalar 1.
+    (or loaded from the cache) on creation.  ``dtypes`` (in NumPy's order of preference):
+    float16, float32 and float64, without float16 on a CPU that cannot convert it in
+    registers (``_cpu.HALF_IN_REGISTERS``: NumPy then casts float16 to float32).  ``unit``:
+    the function takes ``alpha=None`` for alpha = 1 (``_math.UNIT_ALPHA``), and the loops
+    run that kernel where alpha is a scalar 1.
 
     The loops are :func:`elu_numba._cpu.ufunc_loop` callbacks; the ufunc object is made by
     the constructor Numba's ``@vectorize`` uses (``numba.np.ufunc._internal.fromfunc``).
@@ -125,6 +128,9 @@ def ufunc(nin: int, dtypes=("float32", "float64"), unit: bool = False):
     from numba.np.ufunc import _internal
 
     from . import _cpu
+
+    if dtypes is None:
+        dtypes = ("float16",) * _cpu.HALF_IN_REGISTERS + ("float32", "float64")
 
     def wrap(fn):
         # not inlined in Numba's IR (each loop has several call sites, and that made the

@@ -4,18 +4,20 @@ They broadcast, take ``out=`` and ``dtype=`` and work through ``__array_ufunc__`
 and xarray can call them (``where=`` is not supported: the ufunc object Numba builds rejects
 it).  Their inner loops (:func:`elu_numba._cpu.ufunc_loop`) are vectorized when the arrays
 are contiguous and ``alpha`` is a scalar or an array, in place or not.  Loops exist for
-float32 and float64 (NumPy casts integers to float64 and float16 to float32 -- so a float16
-input gives float32 here, unlike :func:`elu_numba.elu`).  ``alpha`` is an ordinary (broadcast)
-input, unchecked: CELU's functions give NaN ("invalid") where their result depends on an
-alpha <= 0, outside CELU's domain (the API raises ValueError for such an alpha).  Where it
-is a scalar 1, ``elu`` and ``celu`` run the loop of
-``elu_numba.elu(x)`` (a leaner expm1 for alpha = 1, the same bits), and ``elu_grad_x`` and
-``celu_grad_x`` that of ``elu_numba.elu_grad(g, x=x)``; an array of ones runs the general
-loop, whose values may be one step from those.  The gradients run the njit kernels' blocks
-on contiguous operands with a broadcast alpha (float32 gradients from x: a float32-only
-loop for blocks in range), so they give ``elu_numba.elu_grad``'s bits on arrays that are
-contiguous as a whole (a view whose rows are apart comes row by row, and the blocks start
-at each row: one step away in places):
+float16, float32 and float64, in that order, so NumPy picks the dtype as for ``np.exp``:
+float16 stays float16 (the float16 kernels of :func:`elu_numba.elu`: the float32 result
+rounded once), bool and 8-bit integers give float16, 16-bit ones float32, wider ones
+float64 (on a CPU without F16C there is no float16 loop: float16 gives float32).
+``alpha`` is an ordinary (broadcast) input of the same dtype, unchecked: CELU's functions
+give NaN ("invalid") where their result depends on an alpha <= 0, outside CELU's domain (the
+API raises ValueError for such an alpha).  Where it is a scalar 1, ``elu`` and ``celu`` run
+the loop of ``elu_numba.elu(x)`` (a leaner expm1 for alpha = 1, the same bits), and
+``elu_grad_x`` and ``celu_grad_x`` that of ``elu_numba.elu_grad(g, x=x)``; an array of ones
+runs the general loop, whose values may be one step from those.  The gradients run the njit
+kernels' blocks on contiguous operands with a broadcast alpha (float32 gradients from x: a
+float32-only loop for blocks in range), so they give ``elu_numba.elu_grad``'s bits on arrays
+that are contiguous as a whole (a view whose rows are apart comes row by row, and the blocks
+start at each row: one step away in places):
 
 >>> import numpy as np
 >>> from elu_numba import ufuncs
