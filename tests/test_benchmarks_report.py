@@ -689,3 +689,21 @@ def test_crossover_gap_script_forces_each_loop_and_restores_the_choice(
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 1 and "2^10 after a busy gap" in lines[0]
     assert "serial" in lines[0] and "parallel" in lines[0]
+
+
+def test_compact_script_gives_the_kernels_bits_and_times_every_pass(monkeypatch, capsys):
+    """benchmarks/compact.py: the packed loop (expm1 on the negative values only) gives
+    elu_numba.elu's bits on every input and the edge values, and the script prints a
+    positive time for each loop and pass on each input."""
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import compact
+
+    assert compact.mismatches() == 0
+    x = compact.inputs()["normal (half negative)"]
+    assert compact.pack_passes(x.copy(), 1) == int((x < 0).sum())
+    assert compact.main(["--reps", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "packed loop: 0 values differ" in out
+    lines = [ln.split() for ln in out.splitlines() if "ns per element" in ln]
+    assert len(lines) == 3 * 4
+    assert all(float(ln[ln.index("ns") - 1]) > 0 for ln in lines)
