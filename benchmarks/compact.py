@@ -16,25 +16,26 @@ It prints ns per element and cycles per 16 values (at the clock of a chain of de
 FMAs), serial in L1 (``--reps`` in-place passes over 4096 values inside one compiled call,
 best of 5, three rounds alternating with the kernels' loop), on normal values (half
 negative), on all-negative and on all-positive ones, and the two packing passes alone.
-Runs on any x86-64 CPU (without AVX-512 LLVM writes the compress and the expand element by
-element: slower still).
+Runs on any CPU with LLVM 19 or later (llvmlite 0.45, Numba 0.62: the compress intrinsic is
+LLVM 19's; elsewhere it says so and exits); without AVX-512 LLVM writes the compress and the
+expand element by element: slower still.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-import time
 
 import numba
 import numpy as np
+from llvmlite import binding as llvm
 from llvmlite import ir
 from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
 import elu_numba
-from elu_budget import clock, kernel_passes  # the kernels' loop and the clock, as timed there
+from elu_budget import best_passes, clock, kernel_passes  # as timed there
 from elu_numba import _cpu, _math
 
 W = 16  # float32 lanes of a 512-bit vector
@@ -43,6 +44,14 @@ BLOCK = _cpu.BLOCK
 _F = ir.FloatType()
 _VF, _VB = ir.VectorType(_F, W), ir.VectorType(ir.IntType(1), W)
 _I16, _I64 = ir.IntType(16), ir.IntType(64)
+
+
+def unsupported() -> str | None:
+    """Why this LLVM cannot run the script, or None."""
+    if llvm.llvm_version_info < (19,):  # an unknown intrinsic compiles to a call of address 0
+        version = ".".join(map(str, llvm.llvm_version_info))
+        return f"needs LLVM 19 or later (llvm.experimental.vector.compress), not {version}"
+    return None
 
 
 def _call(builder, name, ret, *xs):
@@ -95,51 +104,53 @@ def unpack16(typingctx, dst, i, buf, n):
 
 
 @numba.njit(error_model="numpy")
-def compact_passes(x, reps):
-    """reps in-place passes of the packed loop (float32 ELU, alpha = 1) over x."""
-    buf = np.zeros(BLOCK + W, np.float32)
-    for _ in range(reps):
-        for b in range(x.size // BLOCK):
-            _cpu._wide_vectors()
-            xb = x[b * BLOCK : (b + 1) * BLOCK]
-            n = 0
-            for j in range(BLOCK // W):
-                n = pack16(xb, j * W, buf, n)
-            # whole vectors (the lanes past n hold earlier negative values or zeros)
-            for j in range((n + W - 1) // W * W):
-                buf[j] = _cpu._frozen(_math.elu(buf[j], None))
-            n = 0
-            for j in range(BLOCK // W):
-                n = unpack16(xb, j * W, buf, n)
+def _pack(xb, buf):
+    """A block's negative values side by side at the start of buf; how many."""
+    n = 0
+    for j in range(BLOCK // W):
+        n = pack16(xb, j * W, buf, n)
+    return n
 
 
 @numba.njit(error_model="numpy")
-def pack_passes(x, reps):
-    """The packing pass alone (its count returned, so that it is not dropped)."""
+def _unpack(xb, buf):
+    """The block takes buf's values, in order, where it is negative."""
+    n = 0
+    for j in range(BLOCK // W):
+        n = unpack16(xb, j * W, buf, n)
+
+
+@numba.njit(error_model="numpy")
+def compact_passes(x, reps, pack=True, compute=True, unpack=True):
+    """reps in-place passes of the packed loop (float32 ELU, alpha = 1) over x; without
+    ``compute`` and one of the other steps, the remaining one alone.  The count of packed
+    values comes back, so that LLVM keeps a packing pass that nothing reads."""
     buf = np.zeros(BLOCK + W, np.float32)
     total = 0
     for _ in range(reps):
         for b in range(x.size // BLOCK):
             _cpu._wide_vectors()
             xb = x[b * BLOCK : (b + 1) * BLOCK]
-            n = 0
-            for j in range(BLOCK // W):
-                n = pack16(xb, j * W, buf, n)
+            n = _pack(xb, buf) if pack else 0
             total += n
+            if compute:  # whole vectors (the lanes past n hold earlier values or zeros)
+                for j in range((n + W - 1) // W * W):
+                    buf[j] = _cpu._frozen(_math.elu(buf[j], None))
+            if unpack:
+                _unpack(xb, buf)
     return total
+
+
+@numba.njit(error_model="numpy")
+def pack_passes(x, reps):
+    """The packing pass alone."""
+    return compact_passes(x, reps, True, False, False)
 
 
 @numba.njit(error_model="numpy")
 def unpack_passes(x, reps):
     """The unpacking pass alone (x takes the buffer's zeros where it is negative)."""
-    buf = np.zeros(BLOCK + W, np.float32)
-    for _ in range(reps):
-        for b in range(x.size // BLOCK):
-            _cpu._wide_vectors()
-            xb = x[b * BLOCK : (b + 1) * BLOCK]
-            n = 0
-            for j in range(BLOCK // W):
-                n = unpack16(xb, j * W, buf, n)
+    return compact_passes(x, reps, False, False, True)
 
 
 def inputs(n: int = N) -> dict[str, np.ndarray]:
@@ -169,6 +180,10 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--reps", type=int, default=1000, help="passes per timed call")
     args = p.parse_args(argv)
+    why = unsupported()
+    if why is not None:
+        print(f"compact: {why}; nothing measured")
+        return 0
     bad = mismatches()
     print(f"packed loop: {bad} values differ from elu_numba.elu's bits")
     if bad:
@@ -182,24 +197,10 @@ def main(argv=None) -> int:
     }
     print(f"clock {ghz:.2f} GHz (dependent FMAs); serial in L1, best of 15 calls:")
     for label, x0 in inputs().items():
-        best = dict.fromkeys(runs, np.inf)
-        for f in runs.values():
-            f(x0.copy(), 1)
-        for _ in range(3):
-            for name, f in runs.items():
-                x = x0.copy()
-                t = min(_timed(f, x, args.reps) for _ in range(5))
-                best[name] = min(best[name], t / (args.reps * N) * 1e9)
         print(f" {label}:")
-        for name, ns in best.items():
+        for name, ns in best_passes(runs, x0, args.reps).items():
             print(f"   {name:18s} {ns:.4f} ns per element  {ns * ghz * W:6.2f} cycles per 16")
     return 0
-
-
-def _timed(f, *a) -> float:
-    t = time.perf_counter()
-    f(*a)
-    return time.perf_counter() - t
 
 
 if __name__ == "__main__":

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 
 import numba
 import numpy as np
@@ -44,7 +43,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 import elu_numba
-from elu_budget import clock, kernel_passes  # the kernels' loop and the clock, as timed there
+from elu_budget import best_passes, clock, kernel_passes  # as timed there
 from elu_numba import _math
 
 W = 16  # float32 lanes of a 512-bit vector
@@ -198,24 +197,11 @@ def main(argv=None) -> int:
             return 1
     _, ghz = clock()
     x0 = np.random.default_rng(0).normal(0.0, 3.0, N).astype(np.float32)
-    best = {name: np.inf for name in runs}
-    for f in runs.values():
-        f(x0.copy(), 1)
-    for _ in range(3):
-        for name, f in runs.items():
-            x = x0.copy()
-            t = min(_timed(f, x, args.reps) for _ in range(5))
-            best[name] = min(best[name], t / (args.reps * N) * 1e9)
+    best = best_passes(runs, x0, args.reps)
     print(f"clock {ghz:.2f} GHz (dependent FMAs); serial in L1, best of 15 calls:")
     for name, ns in best.items():
         print(f"   {name:34s} {ns:.4f} ns per element  {ns * ghz * W:5.2f} cycles per 16")
     return 0
-
-
-def _timed(f, *a) -> float:
-    t = time.perf_counter()
-    f(*a)
-    return time.perf_counter() - t
 
 
 if __name__ == "__main__":

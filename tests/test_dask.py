@@ -12,7 +12,7 @@ da = pytest.importorskip("dask.array")
 dask = pytest.importorskip("dask")
 
 import elu_numba as en  # noqa: E402
-from elu_numba import ufuncs  # noqa: E402
+from elu_numba import _cpu, ufuncs  # noqa: E402
 from elu_numba._registry import ACTIVATIONS  # noqa: E402
 
 ACTS = list(ACTIVATIONS.values())
@@ -98,6 +98,11 @@ def test_ufuncs_work_through_array_ufunc():
     np.testing.assert_array_equal(y.compute(), ufuncs.elu(x, np.float32(1.0)))
     # a scalar alpha of 1 runs elu_numba.elu(x)'s kernel (_math._expm1_unit): its bits
     np.testing.assert_array_equal(y.compute().view(np.int32), en.elu(x).view(np.int32))
+    if _cpu.HALF_IN_REGISTERS:  # float16 stays float16 (the ufuncs' float16 loops)
+        x, dx = _x(np.float16)
+        y = ufuncs.elu(dx, np.float16(1.0))
+        assert y.dtype == np.float16
+        np.testing.assert_array_equal(y.compute().view(np.uint16), en.elu(x).view(np.uint16))
 
 
 # -- a real distributed cluster ------------------------------------------------------------
