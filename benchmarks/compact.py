@@ -32,7 +32,7 @@ from llvmlite import binding as llvm
 from llvmlite import ir
 from numba import types
 from numba.core import cgutils
-from numba.extending import intrinsic
+from numba.extending import intrinsic, register_jitable
 
 import elu_numba
 from elu_budget import best_passes, clock, kernel_passes  # as timed there
@@ -103,54 +103,61 @@ def unpack16(typingctx, dst, i, buf, n):
     return types.int64(dst, i, buf, n), codegen
 
 
-@numba.njit(error_model="numpy")
+@register_jitable
 def _pack(xb, buf):
     """A block's negative values side by side at the start of buf; how many."""
+    _cpu._inline_here()
     n = 0
     for j in range(BLOCK // W):
         n = pack16(xb, j * W, buf, n)
     return n
 
 
-@numba.njit(error_model="numpy")
+@register_jitable
 def _unpack(xb, buf):
     """The block takes buf's values, in order, where it is negative."""
+    _cpu._inline_here()
     n = 0
     for j in range(BLOCK // W):
         n = unpack16(xb, j * W, buf, n)
 
 
 @numba.njit(error_model="numpy")
-def compact_passes(x, reps, pack=True, compute=True, unpack=True):
-    """reps in-place passes of the packed loop (float32 ELU, alpha = 1) over x; without
-    ``compute`` and one of the other steps, the remaining one alone.  The count of packed
-    values comes back, so that LLVM keeps a packing pass that nothing reads."""
+def compact_passes(x, reps):
+    """reps in-place passes of the packed loop (float32 ELU, alpha = 1) over x."""
+    buf = np.zeros(BLOCK + W, np.float32)
+    for _ in range(reps):
+        for b in range(x.size // BLOCK):
+            _cpu._wide_vectors()
+            xb = x[b * BLOCK : (b + 1) * BLOCK]
+            n = _pack(xb, buf)
+            # whole vectors (the lanes past n hold earlier negative values or zeros)
+            for j in range((n + W - 1) // W * W):
+                buf[j] = _cpu._frozen(_math.elu(buf[j], None))
+            _unpack(xb, buf)
+
+
+@numba.njit(error_model="numpy")
+def pack_passes(x, reps):
+    """The packing pass alone; the count of packed values comes back, so that LLVM keeps
+    a pass that nothing else reads."""
     buf = np.zeros(BLOCK + W, np.float32)
     total = 0
     for _ in range(reps):
         for b in range(x.size // BLOCK):
             _cpu._wide_vectors()
-            xb = x[b * BLOCK : (b + 1) * BLOCK]
-            n = _pack(xb, buf) if pack else 0
-            total += n
-            if compute:  # whole vectors (the lanes past n hold earlier values or zeros)
-                for j in range((n + W - 1) // W * W):
-                    buf[j] = _cpu._frozen(_math.elu(buf[j], None))
-            if unpack:
-                _unpack(xb, buf)
+            total += _pack(x[b * BLOCK : (b + 1) * BLOCK], buf)
     return total
-
-
-@numba.njit(error_model="numpy")
-def pack_passes(x, reps):
-    """The packing pass alone."""
-    return compact_passes(x, reps, True, False, False)
 
 
 @numba.njit(error_model="numpy")
 def unpack_passes(x, reps):
     """The unpacking pass alone (x takes the buffer's zeros where it is negative)."""
-    return compact_passes(x, reps, False, False, True)
+    buf = np.zeros(BLOCK + W, np.float32)
+    for _ in range(reps):
+        for b in range(x.size // BLOCK):
+            _cpu._wide_vectors()
+            _unpack(x[b * BLOCK : (b + 1) * BLOCK], buf)
 
 
 def inputs(n: int = N) -> dict[str, np.ndarray]:
