@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import statistics
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -461,8 +462,7 @@ def render_peers(rows: list[Row], min_n: int = PEER_FROM) -> list[str]:
     body = []
     for (peer, dtc, kind, mode), rs in ratios.items():
         vals = [v for v, _ in rs]
-        mid = len(vals) // 2
-        med = vals[mid] if len(vals) % 2 else (vals[mid - 1] + vals[mid]) / 2
+        med = statistics.median(vals)
         f, dt, n, m = rs[0][1]
         body.append(
             [

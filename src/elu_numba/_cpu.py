@@ -529,8 +529,8 @@ def loops(name: str, parallel: bool, mode: str = "out", half: bool = False):
     if half:  # float16: each function on the bits (a gradient's variant too, see there)
         if not grad:
             return _unary(_on_half(fn, 1, name), parallel, mode)
-        hfn, hfast, hlo = _half_grad(name)
-        return _binary(hfn, parallel, mode, fast=(hfast, hlo) if hfast is not hfn else None)
+        hfn, hfast = _half_grad(name)
+        return _binary(hfn, parallel, mode, fast=hfast)
     if grad:
         return _binary(fn, parallel, mode, fast=_math.FAST_GRAD.get(name))
     return _unary(fn, parallel, mode)
@@ -630,13 +630,13 @@ def _lo_half(fast_lo, name: str):
 
 
 def _half_grad(name: str):
-    """(fn, fast, fast_lo) of the gradient ``name`` for float16 bits: those of the float16
-    kernels (``loops(name, ..., half=True)``); without a variant, fn twice and a NaN lo."""
+    """The gradient ``name`` for float16 bits and its variant ``(fast, fast_lo)``, or None
+    as in ``_math.FAST_GRAD``: those of the float16 kernels (``loops(name, ..., half=True)``)."""
     fn = _on_half(getattr(_math, name), 2, name)
     if name not in _math.FAST_GRAD:
-        return fn, fn, _lo_half(_no_fast_lo, name)
+        return fn, None
     fast, fast_lo = _math.FAST_GRAD[name]
-    return fn, _on_half(fast, 2, f"{name}_fast"), _lo_half(fast_lo, name)
+    return fn, (_on_half(fast, 2, f"{name}_fast"), _lo_half(fast_lo, name))
 
 
 def _value(a):
@@ -1067,13 +1067,13 @@ def _ufunc_grad_loop(name, nin, dtype, unit=False):
     ``unit``, the function for alpha = None where the broadcast alpha is 1: the API's
     general bits, since 2026-12-05).  ``dtype`` float16: the loop of the float16 kernels
     (``loops(..., half=True)``) on the operands' bits, alpha converted to float32."""
-    fn = getattr(_math, name)
-    fast, fast_lo = _math.FAST_GRAD.get(name, (fn, _no_fast_lo))
     half = dtype == np.float16
     one = np.float32(1.0) if half else dtype(1.0)  # alpha where the function takes none
-    if half:
-        fn, fast, fast_lo = _half_grad(name)
-        dtype = np.uint16
+    fn, variant = _half_grad(name) if half else (getattr(_math, name), _math.FAST_GRAD.get(name))
+    # without a variant: fn on both sides, and a NaN lo (float32's for float16 bits)
+    no_lo = _lo_half(_no_fast_lo, name) if half else _no_fast_lo
+    fast, fast_lo = variant if variant is not None else (fn, no_lo)
+    dtype = np.uint16 if half else dtype
     size = np.dtype(dtype).itemsize
     # fn(g, v, None) must type only with ``unit``
     lean = fn if unit else (_no_unit_grad_half if half else _no_unit_grad)
