@@ -54,7 +54,11 @@ SCENARIOS = {
     "elu float32 in place": ("float32", "en.elu(x, out=x)"),
     "elu_grad from y float32 in place": ("float32", "en.elu_grad(g, y=x, out=g)"),
 }
-UFUNCS = IMPORT.format(module="elu_numba.ufuncs")
+# every ufunc, and one (each is built on first use: its loops compiled or loaded then)
+UFUNCS = {
+    "all": IMPORT.replace("import {module}", "from elu_numba.ufuncs import *"),
+    "elu": IMPORT.replace("import {module}", "from elu_numba.ufuncs import elu"),
+}
 
 
 def reported_seconds(code: str, cache_dir: str | None = None) -> float:
@@ -123,13 +127,15 @@ def test_first_call(benchmark, pytestconfig, scenario, cache):
 @pytest.mark.benchmark(timer=CLOCK)
 @pytest.mark.parametrize(
     "cache", [pytest.param("cold", marks=pytest.mark.slow), "warm"]
-)  # cold: every ufunc compiles, tens of seconds a round
-def test_import_ufuncs(benchmark, pytestconfig, cache):
+)  # cold: the loops compile, seconds (one ufunc) to a minute (all) a round
+@pytest.mark.parametrize("which", list(UFUNCS))
+def test_import_ufuncs(benchmark, pytestconfig, which, cache):
+    what = "every ufunc (from elu_numba.ufuncs import *)" if which == "all" else "ufuncs.elu"
     _run(
         benchmark,
         pytestconfig,
-        UFUNCS,
+        UFUNCS[which],
         cold=cache == "cold",
         rounds=1 if cache == "cold" else 5,
-        info={"what": "import elu_numba.ufuncs (compiles or loads every ufunc)", "cache": cache},
+        info={"what": f"build {what}: compile or load its loops", "cache": cache},
     )

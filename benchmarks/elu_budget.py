@@ -9,7 +9,9 @@
    in-place passes over 4096 values (in L1): ns per element, cycles per 16 values at that
    clock, and the time 2^20 values would take on the threads Numba has, with nothing else.
 3. 2^20 values in place: the parallel kernel called directly, and ``elu_numba.elu(x,
-   out=x)``, in alternating rounds (the array refreshed from a copy before each call).
+   out=x)``, in alternating rounds (the array refreshed from a copy before each call), and
+   the serial kernel on one thread's share of them (2^20 / threads values, refreshed the
+   same way): the time the parallel kernel would take with no cost of its own.
 4. The API's own cost on 64 values: ``elu(x, out=x)``, ``elu(x, 1.7, out=x)`` and
    ``elu_grad(g, y=y, out=g)`` against the serial kernels they run, called directly with
    the alpha they get, medians of alternating calls, with the caches warm and right after a
@@ -97,10 +99,13 @@ def main(argv=None) -> int:
 
     base = rng.normal(0.0, 3.0, 1 << 20).astype(np.float32)
     a = base.copy()
+    serial = _cpu.loops("elu", False, "inplace")
     kern = _cpu.loops("elu", True, "inplace")
+    share = a[: a.size // threads]
     calls = {
         "kernel (parallel, direct)": lambda: kern(a, None),
         "elu_numba.elu(x, out=x)": lambda: elu_numba.elu(a, out=a),
+        f"serial kernel on 2^20/{threads} of them": lambda: serial(share, None),
     }
     for f in calls.values():
         f()
@@ -116,7 +121,6 @@ def main(argv=None) -> int:
 
     small = base[:64].copy()
     y64 = elu_numba.elu(small)
-    serial = _cpu.loops("elu", False, "inplace")
     serial_g = _cpu.loops("elu_grad_y", False, "inplace")
     a17, one = np.float32(1.7), np.float32(1.0)  # the kernels' float32 alpha
     cases = {  # what the API runs, and the API call

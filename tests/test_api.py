@@ -392,6 +392,44 @@ def test_common_calls_skip_the_general_path(monkeypatch):
         en.elu(x[::2])
 
 
+_LAZY_UFUNCS = """
+import pickle, sys, threading
+import numpy as np
+import elu_numba.ufuncs as u
+built = lambda: sorted(n for n in u.__all__ if n in vars(u))
+print(built())  # the import builds nothing
+got = []
+workers = [threading.Thread(target=lambda: got.append(u.elu_grad_y)) for _ in range(4)]
+for w in workers: w.start()
+for w in workers: w.join()
+print(built(), len(got), len({id(g) for g in got}), type(got[0]).__name__)
+print(got[0] is u.elu_grad_y, pickle.loads(pickle.dumps(u.elu_grad_y)) is u.elu_grad_y)
+print(sorted(set(u.__all__) - set(dir(u))), float(u.elu_grad_y(2.0, -0.25, 1.0)))
+try:
+    u.elu_gradient
+except AttributeError as e:
+    print(e)
+"""
+
+
+def test_ufuncs_are_built_on_first_use():
+    """Importing elu_numba.ufuncs builds no ufunc (the first build compiles for seconds); the
+    first use builds that one, once, whichever threads ask at once, and it pickles by name."""
+    import subprocess
+    import sys
+
+    res = subprocess.run(
+        [sys.executable, "-c", _LAZY_UFUNCS], capture_output=True, text=True, check=False
+    )
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    assert lines[0] == "[]"
+    assert lines[1] == "['elu_grad_y'] 4 1 ufunc"
+    assert lines[2] == "True True"
+    assert lines[3] == "[] 1.5"  # every ufunc is listed; g * (y + alpha) = 2 * 0.75
+    assert lines[4] == "module 'elu_numba.ufuncs' has no attribute 'elu_gradient'"
+
+
 @pytest.mark.parametrize("name", ["elu", "celu", "selu_grad_x"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_ufunc_accumulate_and_reduce_run_in_order(name, dtype):
@@ -492,8 +530,8 @@ def test_ufuncs_keep_float16_as_numpy_does():
     2026-12-06 the ufuncs had float32 and float64 loops only: float16 came back float32."""
     from elu_numba import ufuncs
 
-    us = [u for u in vars(ufuncs).values() if isinstance(u, np.ufunc)]
-    assert len(us) == 12
+    us = [getattr(ufuncs, name) for name in ufuncs.__all__]
+    assert len(us) == 12 and all(isinstance(u, np.ufunc) for u in us)
     for u in us:
         assert u.types[0] == "e" * u.nin + "->e"
     for dt in (np.bool_, np.int8, np.uint8, np.int16, np.uint16, np.int32, np.int64):

@@ -42,82 +42,135 @@ strided operand to one call; buffered casts arrive in blocks of 8192 and stay se
 so do ``reduce`` and ``accumulate``, where each element needs the one before.  The FP flags
 NumPy turns into warnings are those of the calling thread: an inf * 0 in another thread's
 chunk does not warn.
-Importing this module loads (or the first time, compiles) the loops.
+Each ufunc is built when it is first used (read as an attribute of this module, or
+imported from it), once, even when several threads ask at once: its loops are loaded from
+Numba's disk cache, or the first time compiled (1.3 s for ``relu`` to 12 s for
+``elu_grad_x`` on the 2-core Zen 4 VM of the README; ``python benchmarks/bench_startup.py``
+times it).  Importing the module compiles nothing; ``from elu_numba.ufuncs import *`` builds
+all twelve.
 """
 
 from __future__ import annotations
 
+import threading
+
 from . import _math
-from ._options import ufunc
+from ._options import ufunc as _build
+
+# name -> (scalar function, number of inputs, takes alpha = None for alpha = 1)
+_SPECS: dict = {}
 
 
-@ufunc(2, unit=True)
+def _ufunc(nin: int, unit: bool = False):
+    """Register the scalar function as the ufunc of its name, built on first use."""
+
+    def register(fn):
+        _SPECS[fn.__name__] = (fn, nin, unit)
+        return fn
+
+    return register
+
+
+@_ufunc(2, unit=True)
 def elu(x, alpha):
     """elu(x, alpha) = x if x > 0 else alpha * expm1(x)."""
     return _math.elu(x, alpha)
 
 
-@ufunc(1)
+@_ufunc(1)
 def selu(x):
     """selu(x) = SELU_SCALE * (x if x > 0 else SELU_ALPHA * expm1(x))."""
     return _math.selu(x, 1.0)
 
 
-@ufunc(2, unit=True)
+@_ufunc(2, unit=True)
 def celu(x, alpha):
     """celu(x, alpha) = x if x > 0 else alpha * expm1(x / alpha)."""
     return _math.celu(x, alpha)
 
 
-@ufunc(1)
+@_ufunc(1)
 def relu(x):
     """relu(x) = x if x > 0 else 0 (NaN propagates)."""
     return _math.relu(x, 0.0)
 
 
-@ufunc(3, unit=True)
+@_ufunc(3, unit=True)
 def elu_grad_x(g, x, alpha):
     """elu_grad_x(g, x, alpha) = g if x > 0 else g * alpha * exp(x)."""
     return _math.elu_grad_x(g, x, alpha)
 
 
-@ufunc(3)
+@_ufunc(3)
 def elu_grad_y(g, y, alpha):
     """elu_grad_y(g, y, alpha) = g if y > 0 else g * (y + alpha)."""
     return _math.elu_grad_y(g, y, alpha)
 
 
-@ufunc(2)
+@_ufunc(2)
 def selu_grad_x(g, x):
     """selu_grad_x(g, x) = g * SELU_SCALE if x > 0 else g * SELU_SCALE_ALPHA * exp(x)."""
     return _math.selu_grad_x(g, x, 1.0)
 
 
-@ufunc(2)
+@_ufunc(2)
 def selu_grad_y(g, y):
     """selu_grad_y(g, y) = g * SELU_SCALE if y > 0 else g * (y + SELU_SCALE_ALPHA)."""
     return _math.selu_grad_y(g, y, 1.0)
 
 
-@ufunc(3, unit=True)
+@_ufunc(3, unit=True)
 def celu_grad_x(g, x, alpha):
     """celu_grad_x(g, x, alpha) = g if x > 0 else g * exp(x / alpha)."""
     return _math.celu_grad_x(g, x, alpha)
 
 
-@ufunc(3)
+@_ufunc(3)
 def celu_grad_y(g, y, alpha):
     """celu_grad_y(g, y, alpha) = g if y > 0 else g * (y / alpha + 1)."""
     return _math.celu_grad_y(g, y, alpha)
 
 
-@ufunc(2)
+@_ufunc(2)
 def relu_grad_x(g, x):
     """relu_grad_x(g, x) = g if x > 0 else 0 (NaN in x gives NaN)."""
     return _math.relu_grad_x(g, x, 0.0)
 
 
-@ufunc(2)
+@_ufunc(2)
 def relu_grad_y(g, y):
     """relu_grad_y(g, y) = g if y > 0 else 0 (NaN in y gives NaN)."""
     return _math.relu_grad_y(g, y, 0.0)
+
+
+__all__ = list(_SPECS)
+for _name in __all__:  # the scalar functions: the module's attributes are the ufuncs
+    del globals()[_name]
+_BUILDING = threading.RLock()
+_IN_PROGRESS: set = set()  # (name, thread) of the ufuncs being built
+
+
+def __getattr__(name: str):
+    """Build the ufunc ``name`` on first use (PEP 562: called for a missing attribute)."""
+    spec = _SPECS.get(name)
+    key = (name, threading.get_ident())
+    if spec is None or key in _IN_PROGRESS:
+        # asked for while this thread builds it: Numba's cache key pickles the scalar
+        # function, and pickle looks its name up here.  Missing until built (as a module's
+        # functions are while the module runs), the function is pickled by value, as before;
+        # other threads wait for the ufunc
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    with _BUILDING:  # two threads asking at once build it once
+        u = globals().get(name)
+        if u is None:
+            fn, nin, unit = spec
+            _IN_PROGRESS.add(key)
+            try:
+                u = globals()[name] = _build(nin, unit=unit)(fn)
+            finally:
+                _IN_PROGRESS.discard(key)
+    return u
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
