@@ -9,9 +9,10 @@
    in-place passes over 4096 values (in L1): ns per element, cycles per 16 values at that
    clock, and the time 2^20 values would take on the threads Numba has, with nothing else.
 3. 2^20 values in place: the parallel kernel called directly, and ``elu_numba.elu(x,
-   out=x)``, in alternating rounds (the array refreshed from a copy before each call), and
-   the serial kernel on one thread's share of them (2^20 / threads values, refreshed the
-   same way): the time the parallel kernel would take with no cost of its own.
+   out=x)``, in alternating rounds (the array refreshed from a copy before each call);
+   then, in rounds of its own, the serial kernel on one thread's share of them (2^20 /
+   threads values, refreshed the same way): the time the parallel kernel would take with no
+   cost of its own.
 4. The API's own cost on 64 values: ``elu(x, out=x)``, ``elu(x, 1.7, out=x)`` and
    ``elu_grad(g, y=y, out=g)`` against the serial kernels they run, called directly with
    the alpha they get, medians of alternating calls, with the caches warm and right after a
@@ -105,7 +106,6 @@ def main(argv=None) -> int:
     calls = {
         "kernel (parallel, direct)": lambda: kern(a, None),
         "elu_numba.elu(x, out=x)": lambda: elu_numba.elu(a, out=a),
-        f"serial kernel on 2^20/{threads} of them": lambda: serial(share, None),
     }
     for f in calls.values():
         f()
@@ -114,6 +114,14 @@ def main(argv=None) -> int:
         for name, f in calls.items():
             a[:] = base
             times[name].append(_timed(f))
+    # apart: between two parallel calls a serial one lets OpenMP's other threads fall asleep,
+    # and waking them made the parallel kernel 10-15% slower (2026-12-06)
+    name = f"serial kernel on 2^20/{threads} of them"
+    serial(share, None)
+    times[name] = []
+    for _ in range(args.rounds):
+        a[:] = base
+        times[name].append(_timed(lambda: serial(share, None)))
     for name, t in times.items():
         t = np.array(t) * 1e6
         med, p25 = np.median(t), np.percentile(t, 25)
