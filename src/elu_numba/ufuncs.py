@@ -54,6 +54,8 @@ from __future__ import annotations
 
 import threading
 
+import numpy as np
+
 from . import _math
 from ._options import ufunc as _build
 
@@ -150,7 +152,7 @@ _BUILDING = threading.RLock()
 _IN_PROGRESS: set = set()  # (name, thread) of the ufuncs being built
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> np.ufunc:
     """Build the ufunc ``name`` on first use (PEP 562: called for a missing attribute)."""
     spec = _SPECS.get(name)
     key = (name, threading.get_ident())
