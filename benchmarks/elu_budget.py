@@ -18,6 +18,8 @@
    the alpha they get, medians of alternating calls, with the caches warm and right after a
    4 MiB copy (the refresh of 3.), which evicts the interpreter's data as it does before
    each call there.
+5. PyTorch's ``F.elu_`` on the 2^20 values of 3. (when PyTorch is installed), last, and its
+   median over each of 3.'s: the PyTorch row of ``benchmarks/targets.py`` and its ceiling.
 """
 
 from __future__ import annotations
@@ -122,10 +124,11 @@ def main(argv=None) -> int:
     for _ in range(args.rounds):
         a[:] = base
         times[name].append(_timed(lambda: serial(share, None)))
+    med20 = {}
     for name, t in times.items():
         t = np.array(t) * 1e6
-        med, p25 = np.median(t), np.percentile(t, 25)
-        print(f"2^20 in place, {name}: median {med:.1f} us, p25 {p25:.1f}")
+        med20[name], p25 = np.median(t), np.percentile(t, 25)
+        print(f"2^20 in place, {name}: median {med20[name]:.1f} us, p25 {p25:.1f}")
 
     small = base[:64].copy()
     y64 = elu_numba.elu(small)
@@ -156,7 +159,30 @@ def main(argv=None) -> int:
         for c in cases:
             k, api = med[(c, 0)], med[(c, 1)]
             print(f"   {c:24s} {k:5.2f} {api:5.2f} {api - k:5.2f}")
+    _against_torch(base, a, args.rounds, med20)
     return 0
+
+
+def _against_torch(base, a, rounds, med20) -> None:
+    """5. PyTorch's ``F.elu_`` on the same 2^20 values (refreshed the same way), last: its
+    OpenMP threads spin for a while after each call and would slow what runs next.  Prints
+    its median over each median of 3."""
+    try:
+        import torch
+    except ImportError:
+        print("PyTorch: not installed")
+        return
+    t = torch.from_numpy(a)
+    elu_ = torch.nn.functional.elu_
+    elu_(t)
+    times = []
+    for _ in range(rounds):
+        a[:] = base
+        times.append(_timed(lambda: elu_(t)))
+    med = np.median(times) * 1e6
+    print(f"2^20 in place, PyTorch F.elu_ ({torch.get_num_threads()} threads): median {med:.1f} us")
+    for name, m in med20.items():
+        print(f"   PyTorch / {name}: {med / m:.2f}x")
 
 
 def _timed(f) -> float:
