@@ -1070,9 +1070,9 @@ def _ufunc_grad_loop(name, nin, dtype, unit=False):
     half = dtype == np.float16
     one = np.float32(1.0) if half else dtype(1.0)  # alpha where the function takes none
     fn, variant = _half_grad(name) if half else (getattr(_math, name), _math.FAST_GRAD.get(name))
-    # without a variant: fn on both sides, and a NaN lo (float32's for float16 bits)
-    no_lo = _lo_half(_no_fast_lo, name) if half else _no_fast_lo
-    fast, fast_lo = variant if variant is not None else (fn, no_lo)
+    if variant is None:  # fn on both sides, and a NaN lo (float32's for float16 bits)
+        variant = (fn, _lo_half(_no_fast_lo, name) if half else _no_fast_lo)
+    fast, fast_lo = variant
     dtype = np.uint16 if half else dtype
     size = np.dtype(dtype).itemsize
     # fn(g, v, None) must type only with ``unit``
