@@ -8,9 +8,9 @@ after the previous call.  Here each timed call of ``elu_numba.elu_grad(g, x=x, o
 pipeline's other work: the second thread goes to sleep and must be woken), or ``idle``,
 the process sleeps for 10 ms (the whole machine may idle: on a VM every call then starts
 cold, serial ones too), or ``none``, back to back (as ``bench_crossover.py``, through the
-API).  The API's choice is forced by replacing ``_cpu.parallel_from``
-(restored afterwards); serial and parallel alternate.  Prints the median and the 25th
-percentile in microseconds.
+API).  The API's choice is forced by replacing ``_cpu.parallel_from`` and clearing the
+API's plans, which keep its value (``_api._plans``; both restored afterwards); serial and
+parallel alternate.  Prints the median and the 25th percentile in microseconds.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import time
 import numpy as np
 
 import elu_numba as en
-from elu_numba import _cpu
+from elu_numba import _api, _cpu
 
 
 def _gap(kind: str) -> None:
@@ -47,6 +47,7 @@ def measure(log2n: int, gap: str, rounds: int) -> dict[str, list[float]]:
         for _ in range(rounds):
             for mode, choice in forced.items():
                 _cpu.parallel_from = choice
+                _api._PLANS.clear()  # the API reads it once per kernel (``_api._plans``)
                 en.elu_grad(g, x=x, out=out)  # this mode's kernel, compiled and warm
                 _gap(gap)
                 t = time.perf_counter()
@@ -54,6 +55,7 @@ def measure(log2n: int, gap: str, rounds: int) -> dict[str, list[float]]:
                 times[mode].append(time.perf_counter() - t)
     finally:
         _cpu.parallel_from = real
+        _api._PLANS.clear()
     return times
 
 
