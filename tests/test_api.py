@@ -430,6 +430,49 @@ def test_ufuncs_are_built_on_first_use():
     assert lines[4] == "module 'elu_numba.ufuncs' has no attribute 'elu_gradient'"
 
 
+_UFUNC_SIZES = """
+import json, numba
+from elu_numba import _cpu
+from elu_numba._options import CONCURRENT_SAFE_LAYERS
+seen = []
+real = _cpu.dispatch_loop
+def spy(nin, parallel_from):
+    seen.append([nin, parallel_from])
+    return real(nin, parallel_from)
+_cpu.dispatch_loop = spy
+from elu_numba.ufuncs import elu, relu, selu_grad_x, elu_grad_y
+numba.get_num_threads()
+print(json.dumps([numba.threading_layer() in CONCURRENT_SAFE_LAYERS, seen]))
+"""
+
+
+def test_ufuncs_run_in_parallel_from_each_kernels_own_size():
+    """Each ufunc's loop for a dtype runs in chunks on all threads from the size the API
+    uses for that kernel and precision (``_cpu.parallel_from``; float16 takes float32's):
+    the float64 ELU from 2^14 elements per inner-loop call, ReLU's from 2^15.  (Until
+    2026-12-06 every ufunc took PARALLEL_THRESHOLD.)"""
+    import json
+    import subprocess
+    import sys
+
+    res = subprocess.run(
+        [sys.executable, "-c", _UFUNC_SIZES], capture_output=True, text=True, check=False
+    )
+    assert res.returncode == 0, res.stderr
+    parallel, seen = json.loads(res.stdout)
+    if not parallel:
+        pytest.skip("the ufuncs stay serial on this threading layer")
+    sizes = [2, 4, 8] if _cpu.HALF_IN_REGISTERS else [4, 8]
+    want = [
+        [nin, _cpu.parallel_from(name, size)]
+        for name, nin in [("elu", 2), ("relu", 1), ("selu_grad_x", 2), ("elu_grad_y", 3)]
+        for size in sizes
+    ]
+    assert seen == want
+    assert want[len(sizes) - 1] == [2, 1 << 14]  # float64 elu
+    assert want[len(sizes)][1] == _cpu.PARALLEL_THRESHOLD  # relu
+
+
 @pytest.mark.parametrize("name", ["elu", "celu", "selu_grad_x"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_ufunc_accumulate_and_reduce_run_in_order(name, dtype):

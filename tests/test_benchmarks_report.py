@@ -729,3 +729,23 @@ def test_api_cost_script_runs_each_call_once_warm_and_prints_its_time(monkeypatc
     lines = capsys.readouterr().out.splitlines()
     assert [line.rsplit(None, 2)[0] for line in lines] == list(cases)
     assert all(float(line.split()[-2]) > 0 for line in lines)
+
+
+def test_ufunc_sizes_script_compares_like_with_like(monkeypatch, capsys):
+    """benchmarks/ufunc_sizes.py: each pair (ufunc, function) writes the same values into
+    its output, and the script prints one line per case and size with both times."""
+    import numpy as np
+
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import ufunc_sizes
+
+    for name, dtype in ufunc_sizes.CASES:
+        u, f = ufunc_sizes.pair(name, dtype, 1000)
+        got = [np.array(call(), copy=True) for call in (u, f)]
+        assert got[0].dtype == dtype
+        np.testing.assert_array_equal(got[0], got[1])
+    assert ufunc_sizes.main(["--sizes", "10-11", "--rounds", "2"]) == 0
+    assert ufunc_sizes.main(["--sizes", "10", "--rounds", "2", "--alone"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3 * len(ufunc_sizes.CASES)
+    assert all("ufunc" in line and "function" in line and line.endswith("x") for line in lines)

@@ -23,9 +23,10 @@ run their alpha = 1 kernel instead, as the njit API does, and so do ``elu_grad_x
 ``celu_grad_x``.  The gradients' contiguous loops run the kernels' blocks
 (``_ufunc_grad_loop``: the fast float32 loop included), so they give the kernels' bits.
 Any other layout runs a strided scalar loop.  NumPy calls
-one entry loop per arity (``dispatch_loop``) with the dtype's loop as its ``data``: below
-PARALLEL_THRESHOLD elements it calls that loop once, from it the loop runs on chunks of
-UFUNC_CHUNK elements in a prange, so the ufuncs use every core like the njit kernels.
+an entry loop (``dispatch_loop``, one per arity and parallel size) with the dtype's loop as
+its ``data``: below the kernel's parallel size for that dtype (``parallel_from``, as the
+API) it calls that loop once, from it the loop runs on chunks of UFUNC_CHUNK elements in a
+prange, so the ufuncs use every core like the njit kernels.
 """
 
 from __future__ import annotations
@@ -43,9 +44,9 @@ from numba.extending import intrinsic, overload, register_jitable
 from . import _math
 from ._options import FASTMATH, jitable, kernel, ufunc_loop_cfunc
 
-# From how many elements on the API runs a kernel's parallel loop: ``PARALLEL_FROM[name]``,
-# (float32 and float16, float64), at most PARALLEL_THRESHOLD, from which on every kernel
-# (and the ufuncs' chunked loops) runs in parallel.  Measured with ``python
+# From how many elements on the API runs a kernel's parallel loop (and its ufunc its chunked
+# one): ``PARALLEL_FROM[name]``, (float32 and float16, float64), at most
+# PARALLEL_THRESHOLD, from which on every kernel runs in parallel.  Measured with ``python
 # benchmarks/bench_crossover.py --sizes 11-17 --kernels ...`` (2 cores, AMD EPYC znver4, omp
 # layer, 2026-12-06, 03:19 UTC; the kernels at alpha 1.0, data from memory, back to back):
 # parallel over serial at 2^11 .. 2^16, float64 elu_grad_x 0.91 0.77 0.70 0.62 0.54 0.54,
@@ -1218,9 +1219,9 @@ def _independent(n, bases, steps, nargs):
     return True
 
 
-def _dispatch_loop(nargs):
-    """The inner loop NumPy calls for every ufunc with ``nargs`` operands: ``data`` holds
-    the address of the (serial) loop for the dtype; from PARALLEL_THRESHOLD elements on it
+def _dispatch_loop(nargs, parallel_from):
+    """The inner loop NumPy calls for the ufuncs with ``nargs`` operands: ``data`` holds
+    the address of the (serial) loop for the dtype; from ``parallel_from`` elements on it
     runs in chunks on all threads, unless the order matters (``_independent``)."""
 
     @ufunc_loop_cfunc
@@ -1233,7 +1234,7 @@ def _dispatch_loop(nargs):
             _address(args[3]) if nargs > 3 else 0,
         )
         strides = (steps[0], steps[1], steps[2] if nargs > 2 else 0, steps[3] if nargs > 3 else 0)
-        if n >= PARALLEL_THRESHOLD and _independent(n, bases, strides, nargs):
+        if n >= parallel_from and _independent(n, bases, strides, nargs):
             _chunked(_address(data), n, bases, strides)
         else:
             _call_chunk(_address(data), 0, n, bases, strides)
@@ -1242,9 +1243,11 @@ def _dispatch_loop(nargs):
 
 
 @cache
-def dispatch_loop(nin: int):
-    """The shared entry loop of every ufunc with ``nin`` inputs (one output)."""
-    return _dispatch_loop(nin + 1)
+def dispatch_loop(nin: int, parallel_from: int):
+    """The entry loop of the ufuncs with ``nin`` inputs (one output) that run in parallel
+    from ``parallel_from`` elements on: a ufunc's loop for a dtype takes its kernel's size,
+    ``parallel_from(name, itemsize)``, as the API does (shared by the ufuncs of one size)."""
+    return _dispatch_loop(nin + 1, parallel_from)
 
 
 def ufunc_loop(fn, nin: int, dtype, unit: bool = False):

@@ -142,10 +142,14 @@ def ufunc(nin: int, dtypes=None, unit: bool = False):
         # found: allocate_sched"): start it first.
         numba.get_num_threads()
         if numba.threading_layer() in CONCURRENT_SAFE_LAYERS:
-            entry = _cpu.dispatch_loop(nin)
-            funcs = [entry.address] * len(loops)  # NumPy calls the entry loop ...
+            # NumPy calls the entry loop of the dtype's parallel size (the kernel's) ...
+            entries = [
+                _cpu.dispatch_loop(nin, _cpu.parallel_from(fn.__name__, np.dtype(dt).itemsize))
+                for dt in dtypes
+            ]
+            funcs = [entry.address for entry in entries]
             data = [loop.address for loop in loops]  # ... with the dtype's loop as its data
-            keep = [*loops, entry]
+            keep = [*loops, *entries]
         else:  # workqueue: Dask calls ufuncs from several threads at once, keep them serial
             funcs, data, keep = [loop.address for loop in loops], [None] * len(loops), loops
         return _internal.fromfunc(
