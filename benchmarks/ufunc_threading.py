@@ -5,7 +5,7 @@ a broadcast scalar, median of 15 rounds::
     python benchmarks/ufunc_threading.py omp        # or workqueue, tbb
 
 This is why ``elu_numba.ufuncs`` run their own inner loop in chunks on a prange instead of
-being a parallel ``@vectorize`` (README, "Other ways in").
+being a parallel ``@vectorize`` (README, "The ufuncs").
 """
 
 from __future__ import annotations
