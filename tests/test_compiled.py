@@ -116,6 +116,35 @@ def test_parallel_from_each_kernels_own_size(chosen_loops, dtype):
     assert _cpu.parallel_from("elu_grad_y", 8) == _cpu.PARALLEL_THRESHOLD
 
 
+def test_launch_plans_hold_each_kernels_settings(monkeypatch):
+    """The API's plan for a kernel and dtype (``_api._plans``, kept between calls) holds
+    that kernel's settings: alpha's type, float16 bits or not, its parallel size and its
+    alpha = 1 form; cleared, the plans are made again from ``_cpu.parallel_from``."""
+    from elu_numba import _api, _math
+
+    names = [f"{a.name}{w}" for a in ACTS for w in ("", "_grad_x", "_grad_y")]
+    dtypes = [np.dtype(np.float32), np.dtype(np.float64)]
+    if _cpu.HALF_IN_REGISTERS:
+        dtypes.append(np.dtype(np.float16))
+    for name in names:
+        plans = _api._plans(name)
+        assert set(plans) == set(dtypes)
+        for dt, plan in plans.items():
+            typ = np.float64 if dt == np.float64 else np.float32
+            unit = name in _math.UNIT_ALPHA
+            assert plan == (
+                name,
+                typ,
+                dt == np.float16,
+                _cpu.parallel_from(name, dt.itemsize),
+                unit,
+            )
+    assert _api._plans("celu")[np.dtype(np.float32)][4] and not _api._plans("selu")[dtypes[0]][4]
+    monkeypatch.setattr(_cpu, "parallel_from", lambda name, size: 7)
+    monkeypatch.setattr(_api, "_PLANS", {})
+    assert all(p[3] == 7 for p in _api._plans("elu").values())
+
+
 def _run_py(code: str, env: dict) -> dict:
     out = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)],
