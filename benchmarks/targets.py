@@ -167,9 +167,10 @@ def main(argv=None) -> int:
 def _line(row: dict) -> str:
     if row["ratio"] is None:
         return f"{row['case']}: {row['num']} / {row['den']} skipped ({row.get('skipped')})"
+    times = f"{row['num_s'] * 1e3:.4g} / {row['den_s'] * 1e3:.4g} ms; " if "num_s" in row else ""
     return (
         f"{row['case']}: {row['num']} / {row['den']} = {row['ratio']:.2f} "
-        f"(goal {row['op']} {row['value']}, {'met' if row['met'] else 'NOT met'})"
+        f"({times}goal {row['op']} {row['value']}, {'met' if row['met'] else 'NOT met'})"
     )
 
 

@@ -749,3 +749,28 @@ def test_ufunc_sizes_script_compares_like_with_like(monkeypatch, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 3 * len(ufunc_sizes.CASES)
     assert all("ufunc" in line and "function" in line and line.endswith("x") for line in lines)
+
+
+def test_targets_script_prints_both_times_beside_each_ratio(monkeypatch):
+    """benchmarks/targets.py prints each side's time (ms) beside the ratio, so a run's
+    console output says which side moved; a skipped row says why."""
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import targets
+
+    row = {
+        "case": "elu float64 2^25 in place",
+        "num": "elu_numba",
+        "den": "memory-limit",
+        "op": "<=",
+        "value": 1.3,
+        "ratio": 11.57 / 9.95,
+        "met": True,
+        "num_s": 0.01157,
+        "den_s": 0.00995,
+    }
+    assert targets._line(row) == (
+        "elu float64 2^25 in place: elu_numba / memory-limit = 1.16 "
+        "(11.57 / 9.95 ms; goal <= 1.3, met)"
+    )
+    skipped = {**row, "ratio": None, "skipped": "PyTorch is not installed"}
+    assert targets._line(skipped).endswith("skipped (PyTorch is not installed)")
