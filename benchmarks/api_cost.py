@@ -2,8 +2,9 @@
 
     python benchmarks/api_cost.py [--number 200000] [--repeat 9]
 
-Times five common calls on 64 values (float32 unless named; 8x8 float64 for ``selu``),
-each ``timeit``'s best of ``--repeat`` loops of ``--number`` calls, in microseconds per
+Times five common calls on 64 values (float32 unless named; 8x8 float64 for ``selu``) and
+four others: Fortran order (the fast path since 2026-12-06), a Python float, a list and a
+strided view (the general path), each ``timeit``'s best of ``--repeat`` loops of ``--number`` calls, in microseconds per
 call: the API's own cost plus a kernel that takes about 0.35 us.  Last, where PyTorch is
 installed, its ``F.elu_`` and ``F.elu`` on the same 64 float32 values, for scale.  Run it
 on two commits alternately (``PYTHONPATH=<worktree>/src``) to compare them;
@@ -27,12 +28,19 @@ def calls() -> dict:
     x = rng.normal(0.0, 3.0, 64).astype(np.float32)
     g, y = x.copy(), en.elu(x)
     x2 = rng.normal(0.0, 3.0, (8, 8))
+    xf, x64 = np.asfortranarray(x2), x2.reshape(-1)
+    values = x64[:8].tolist()
     cases = {
         "elu(x, out=x)": lambda: en.elu(x, out=x),
         "elu(x)": lambda: en.elu(x),
         "elu(x, 1.7, out=x)": lambda: en.elu(x, 1.7, out=x),
         "elu_grad(g, y=y, out=g)": lambda: en.elu_grad(g, y=y, out=g),
         "selu(x) float64 8x8": lambda: en.selu(x2),
+        # Fortran order, then the general path
+        "elu(x) float64 8x8 F order": lambda: en.elu(xf),
+        "elu(-1.5)": lambda: en.elu(-1.5),
+        "elu(list of 8)": lambda: en.elu(values),
+        "elu(x[::2]) float64": lambda: en.elu(x64[::2]),
     }
     try:
         from torch import from_numpy
@@ -55,7 +63,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     for name, f in calls().items():
         best = min(timeit.repeat(f, number=args.number, repeat=args.repeat))
-        print(f"{name:26s} {best / args.number * 1e6:.3f} us")
+        print(f"{name:28s} {best / args.number * 1e6:.3f} us")
     return 0
 
 

@@ -58,6 +58,33 @@ def test_layouts_in_place_touch_only_the_view(act, dtype, layout):
     np.testing.assert_array_equal(base[mask], before[mask])  # the rest is untouched
 
 
+@pytest.mark.parametrize("g_order", ["C", "F"])
+@pytest.mark.parametrize("v_order", ["C", "F"])
+@pytest.mark.parametrize("out_order", [None, "C", "F", "grad"])
+def test_gradient_layouts_mixed_or_alike(act, dtype, g_order, v_order, out_order):
+    """Gradients of 2-D operands in C or Fortran order, alike or mixed, into a new array, an
+    ``out`` of either order or ``grad`` itself: the values of contiguous copies, the layout
+    of ``out`` kept.  (All alike in one order take the fast path, in memory order; a mix
+    goes the general way.)"""
+    x = random_values(dtype, 600).reshape(20, 30)
+    g = random_values(dtype, 600, seed=3).reshape(20, 30)
+    y = act.call(x)
+    want_x, want_y = act.call_grad(g, x=x), act.call_grad(g, y=y)
+    g2, x2, y2 = (np.array(a, order=g_order if a is g else v_order) for a in (g, x, y))
+    for v, kw, want in ((x2, "x", want_x), (y2, "y", want_y)):
+        if out_order is None:
+            got = act.call_grad(g2, **{kw: v})
+        elif out_order == "grad":
+            gi = g2.copy(order="K")
+            got = act.call_grad(gi, **{kw: v}, out=gi)
+            assert got is gi and gi.flags.f_contiguous == (g_order == "F")
+        else:
+            out = np.zeros(x.shape, dtype, order=out_order)
+            got = act.call_grad(g2, **{kw: v}, out=out)
+            assert got is out and out.flags.f_contiguous == (out_order == "F")
+        np.testing.assert_array_equal(got, want)
+
+
 def test_gradient_in_place_into_grad_and_into_y(act, dtype):
     x = random_values(dtype, 5000)
     y = act.call(x)
