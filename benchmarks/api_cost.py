@@ -4,11 +4,11 @@
 
 Times five common calls on 64 values (float32 unless named; 8x8 float64 for ``selu``) and
 four others: Fortran order (the fast path since 2026-12-06), a Python float, a list and a
-strided view (the general path), each ``timeit``'s best of ``--repeat`` loops of ``--number`` calls, in microseconds per
-call: the API's own cost plus a kernel that takes about 0.35 us.  Last, where PyTorch is
-installed, its ``F.elu_`` and ``F.elu`` on the same 64 float32 values, for scale.  Run it
-on two commits alternately (``PYTHONPATH=<worktree>/src``) to compare them;
-``elu_budget.py`` splits the same cost into the kernel and the rest.
+strided view (the general path), each ``timeit``'s best of ``--repeat`` loops of
+``--number`` calls, in microseconds per call: the API's own cost plus a kernel that takes
+about 0.35 us.  Last, where PyTorch is installed, its ``F.elu_`` and ``F.elu`` on the same
+64 float32 values, for scale.  Run it on two commits alternately (``PYTHONPATH=<worktree>/src``)
+to compare them; ``elu_budget.py`` splits the same cost into the kernel and the rest.
 """
 
 from __future__ import annotations
