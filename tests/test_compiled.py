@@ -414,8 +414,9 @@ HALF_ASM = """
         k(*((a, alpha) if "grad" not in name else (a, a.copy(), alpha)))
         asm = k.inspect_asm(k.signatures[-1])
         res[name] = dict(
-            widen=len(re.findall(r"vcvtph2ps\\s.*%[yz]mm", asm)),
-            narrow=len(re.findall(r"vcvtps2ph\\s+\\$\\d+, %[yz]mm", asm)),
+            # F16C's forms, or AVX512-FP16's (an x suffix, no rounding immediate)
+            widen=len(re.findall(r"vcvtph2psx?\\s.*%[yz]mm", asm)),
+            narrow=len(re.findall(r"vcvtps2ph(\\s+\\$\\d+,|x\\s+) ?%[yz]mm", asm)),
             calls=len(re.findall(r"call\\w*\\s+\\S*(hf|half|exp)", asm)),
         )
     print(json.dumps(res))
