@@ -1,6 +1,7 @@
 """How far ahead the CPU loops should prefetch (``elu_numba._cpu.AHEAD``, in bytes)::
 
     python benchmarks/prefetch.py [--rounds 7] [--log2n 26] [--ahead none 0 1024 2048 4096]
+                                  [--copies 1] [--no-refresh]
 
 Builds the in-place loops of ``_cpu`` (the kernels' own loop shape) for each prefetch
 distance -- ``none`` is the same loop without the prefetch -- and times them side by side,
@@ -9,6 +10,14 @@ every thread and with one: ELU with alpha = 1 and 1.7, ``elu_grad_y`` (g *= wher
 y + alpha)), and an in-place scale ``x *= 1.0001`` in the same loop (the memory limit) next
 to the plain prange scale loop that ``benchmarks/targets.py`` used before prefetching.
 Prints the median time per call in ms.  Fresh caches: the loops are compiled in this run.
+
+Each call gets a copy of the input refreshed (written by the main thread) just before it,
+as ``targets.py`` refreshes its copies before a round.  ``--copies K`` rotates through K
+copies (two, at ``--log2n 20``, are the cache-resident rows of ``targets.py``); with
+``--no-refresh`` each loop gets copies of its own and runs on what its previous call left
+there, so the data lies where the loop's own threads wrote it (ELU and the scale keep the
+values finite and normal over many calls; ``elu_grad_y``, which shrinks grad toward
+subnormals, is left out).
 """
 
 from __future__ import annotations
@@ -41,8 +50,12 @@ def _plain_scale(x):
         x[i] *= x.dtype.type(1.0001)
 
 
+LOOPS = ("elu a=1", "elu a=1.7", "elu_grad_y", "scale")
+
+
 def build(a, parallel):
-    """{name: (kernel, kind of call)} for one prefetch distance ``a`` (None: no prefetch)."""
+    """{name: (kernel, kind of call)} for one prefetch distance ``a`` (None: no prefetch),
+    the names of ``LOOPS``."""
     return {
         "elu a=1": (_cpu._unary(_math.elu, parallel, "inplace", a), "unit"),
         "elu a=1.7": (_cpu._unary(_math.elu, parallel, "inplace", a), "alpha"),
@@ -56,41 +69,49 @@ def main(argv=None) -> int:
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--log2n", type=int, default=26)
     ap.add_argument("--ahead", nargs="+", default=["none", "0", "1024", "2048", "4096"])
+    ap.add_argument("--copies", type=int, default=1, help="copies rotated through")
+    ap.add_argument("--no-refresh", action="store_true", help="no refresh before a call")
     args = ap.parse_args(argv)
     aheads = [None if a == "none" else int(a) for a in args.ahead]
+    names = ["elu a=1", "elu a=1.7", "scale"] if args.no_refresh else list(LOOPS)
     rng = np.random.default_rng(0)
     threads = numba.get_num_threads()
     print(f"{args.rounds} rounds, median ms per call; {numba.config.THREADING_LAYER} layer")
     for dtype, log2n in ((np.float32, args.log2n), (np.float64, args.log2n - 1)):
         src = rng.standard_normal(1 << log2n).astype(dtype)
         y = _math_elu_ref(src)
-        x = src.copy()
+        shared = [src.copy() for _ in range(args.copies)]
         for nt in sorted({threads, 1}, reverse=True):
             numba.set_num_threads(nt)
             kernels = {a: build(a, True) for a in aheads}
-            calls = {}
+            calls = {}  # {(loop, ahead): [(copy, call on it)]}
             for a, ks in kernels.items():
-                for name, (k, kind) in ks.items():
-                    calls[(name, a)] = _caller(k, kind, x, y, dtype)
-            calls[("plain scale", None)] = partial(_plain_scale, x)
+                for name in names:
+                    k, kind = ks[name]
+                    xs = [src.copy() for _ in shared] if args.no_refresh else shared
+                    calls[(name, a)] = [(x, _caller(k, kind, x, y, dtype)) for x in xs]
+            xs = [src.copy() for _ in shared] if args.no_refresh else shared
+            calls[("plain scale", None)] = [(x, partial(_plain_scale, x)) for x in xs]
             times = {key: [] for key in calls}
-            for f in calls.values():  # compile and warm up
-                np.copyto(x, src)
-                f()
-            for _ in range(args.rounds):
-                for key, f in calls.items():
+            for xfs in calls.values():  # compile and warm up
+                for x, f in xfs:
                     np.copyto(x, src)
-                    t = time.perf_counter()
                     f()
-                    times[key].append(time.perf_counter() - t)
+            for _ in range(args.rounds):
+                for key, xfs in calls.items():
+                    for x, f in xfs:
+                        if not args.no_refresh:
+                            np.copyto(x, src)
+                        t = time.perf_counter()
+                        f()
+                        times[key].append(time.perf_counter() - t)
             print(f"\n{np.dtype(dtype).name} 2^{log2n} in place, {nt} thread(s)")
-            names = ["elu a=1", "elu a=1.7", "elu_grad_y", "scale"]
             print("ahead".ljust(8) + "".join(n.rjust(12) for n in names))
             for a in aheads:
                 label = "none" if a is None else f"{a}"
-                row = "".join(f"{np.median(times[(n, a)]) * 1e3:12.2f}" for n in names)
+                row = "".join(f"{np.median(times[(n, a)]) * 1e3:12.4g}" for n in names)
                 print(label.ljust(8) + row)
-            print(f"plain prange scale: {np.median(times[('plain scale', None)]) * 1e3:.2f} ms")
+            print(f"plain prange scale: {np.median(times[('plain scale', None)]) * 1e3:.4g} ms")
     numba.set_num_threads(threads)
     return 0
 

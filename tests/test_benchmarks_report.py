@@ -774,3 +774,42 @@ def test_targets_script_prints_both_times_beside_each_ratio(monkeypatch):
     )
     skipped = {**row, "ratio": None, "skipped": "PyTorch is not installed"}
     assert targets._line(skipped).endswith("skipped (PyTorch is not installed)")
+
+
+def test_prefetch_script_refreshes_each_copy_unless_told_not_to(monkeypatch, capsys):
+    """benchmarks/prefetch.py calls every loop on each of its ``--copies`` copies, each
+    refreshed from the input just before the call; with ``--no-refresh`` each loop but
+    ``elu_grad_y`` has copies of its own and a call finds what the loop's previous call on
+    that copy left.  It prints a row per prefetch distance.  (The loops are replaced by
+    recorders: the real ones compile for minutes.)"""
+    import numpy as np
+
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import prefetch
+
+    first, held = {}, []  # each copy's contents at its first call (a warm-up: refreshed)
+
+    def recorder(x, *rest):
+        src = first.setdefault((x.ctypes.data, x.dtype.char), x.copy())
+        held.append(bool(np.array_equal(x, src)))
+        x *= 2  # as a kernel in place would: the copy no longer holds the input
+
+    monkeypatch.setattr(prefetch, "build", lambda a, p: {n: (recorder, n) for n in prefetch.LOOPS})
+    monkeypatch.setattr(prefetch, "_caller", lambda k, kind, x, y, dtype: lambda: k(x))
+    monkeypatch.setattr(prefetch, "_plain_scale", recorder)
+    monkeypatch.setattr(prefetch.numba, "get_num_threads", lambda: 1)  # one pass per dtype
+    copies, rounds = 3, 2
+    for refresh in (True, False):
+        first.clear()
+        held.clear()
+        argv = ["--log2n", "6", "--rounds", str(rounds), "--copies", str(copies)]
+        argv += ["--ahead", "none", "1024"] + ([] if refresh else ["--no-refresh"])
+        assert prefetch.main(argv) == 0
+        loops = 2 * (len(prefetch.LOOPS) - (not refresh)) + 1  # 2 distances, the plain scale
+        per_dtype = loops * copies * (1 + rounds)  # the warm-up, then the rounds
+        assert len(held) == 2 * per_dtype
+        assert len(first) == 2 * copies * (1 if refresh else loops)
+        timed = [h for i, h in enumerate(held) if i % per_dtype >= loops * copies]
+        assert all(timed) if refresh else not any(timed)
+        out = capsys.readouterr().out
+        assert len(re.findall(r"^(none|1024) ", out, re.M)) == 2 * 2  # per dtype
