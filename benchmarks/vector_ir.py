@@ -36,7 +36,6 @@ import sys
 
 import numba
 import numpy as np
-from llvmlite import binding as llvm
 from llvmlite import ir
 from numba import types
 from numba.core import cgutils
@@ -45,6 +44,7 @@ from numba.extending import intrinsic
 import elu_numba
 from elu_budget import best_passes, clock, kernel_passes  # as timed there
 from elu_numba import _math
+from elu_numba._options import target_has
 
 W = 16  # float32 lanes of a 512-bit vector
 N = 4096  # values per pass (16 KiB: in L1)
@@ -67,8 +67,10 @@ EXACT = ("fma", "scalef")  # the kernels' bits
 
 
 def unsupported() -> str | None:
-    """Why this machine cannot run the script, or None."""
-    if not llvm.get_host_cpu_features().get("avx512f", False):
+    """Why this machine cannot run the script, or None.  The CPU is the one Numba compiles
+    for (``NUMBA_CPU_NAME`` / ``NUMBA_CPU_FEATURES`` too: LLVM aborts on an AVX-512
+    intrinsic for a target without it)."""
+    if not target_has("avx512f"):
         return "needs an x86-64 CPU with AVX-512F (vscalefps)"
     return None
 

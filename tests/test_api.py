@@ -281,6 +281,30 @@ def test_float16_runs_its_own_kernels(monkeypatch):
     assert calls == [("elu", False, "out")]
 
 
+def test_target_has_reads_the_features_numba_compiles_for(monkeypatch):
+    """``_options.target_has``: NUMBA_CPU_FEATURES's list where it is set, nothing where
+    NUMBA_CPU_NAME names another CPU without a list, else the host's features as LLVM
+    reads them, AVX off under NUMBA_ENABLE_AVX=0 (Numba's own rules)."""
+    from llvmlite import binding as llvm
+    from numba.core import config
+
+    from elu_numba._options import target_has
+
+    monkeypatch.setattr(config, "CPU_NAME", None)
+    monkeypatch.setattr(config, "CPU_FEATURES", None)
+    host = llvm.get_host_cpu_features()
+    for f in ("sse2", "avx", "avx2", "fma", "f16c", "avx512f", "neon"):
+        assert target_has(f) is bool(host.get(f, False)), f
+    monkeypatch.setattr(config, "ENABLE_AVX", False)
+    assert not (target_has("avx") or target_has("avx2") or target_has("avx512f"))
+    monkeypatch.setattr(config, "ENABLE_AVX", True)
+    monkeypatch.setattr(config, "CPU_NAME", "haswell")
+    assert not target_has("avx2")  # implied by the name alone: not known, so False
+    monkeypatch.setattr(config, "CPU_FEATURES", "+avx2,-avx512f,+f16c")
+    assert target_has("avx2") and target_has("f16c")
+    assert not target_has("avx512f") and not target_has("avx") and not target_has("avx51")
+
+
 def test_float16_in_registers_needs_f16c_or_arm(monkeypatch):
     from numba.core import config
 

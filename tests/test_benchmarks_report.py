@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -797,7 +798,11 @@ def test_prefetch_script_refreshes_each_copy_unless_told_not_to(monkeypatch, cap
     monkeypatch.setattr(prefetch, "build", lambda a, p: {n: (recorder, n) for n in prefetch.LOOPS})
     monkeypatch.setattr(prefetch, "_caller", lambda k, kind, x, y, dtype: lambda: k(x))
     monkeypatch.setattr(prefetch, "_plain_scale", recorder)
-    monkeypatch.setattr(prefetch.numba, "get_num_threads", lambda: 1)  # one pass per dtype
+    # one pass per dtype, and Numba's own thread count left alone
+    fake = SimpleNamespace(
+        get_num_threads=lambda: 1, set_num_threads=lambda n: None, config=prefetch.numba.config
+    )
+    monkeypatch.setattr(prefetch, "numba", fake)
     copies, rounds = 3, 2
     for refresh in (True, False):
         first.clear()

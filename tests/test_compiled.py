@@ -505,3 +505,46 @@ def test_float32_alpha_kept_per_value(first):
         )
         assert _api._alpha32(alpha) == np.float32(alpha)
     assert 0 < len(_api._ALPHA32) <= 256
+
+
+TARGET_CHOICES = """
+    import json
+    import numpy as np
+    import elu_numba as en
+    from elu_numba import _cpu, _math
+    x = np.concatenate([np.linspace(-30, 5, 997), [-0.0, 0.0, np.nan, -np.inf, np.inf]])
+    res = dict(clamp=_math.INT64_MIN_CLAMP, half=_cpu.HALF_IN_REGISTERS)
+    if {run}:
+        res["bits"] = [en.elu(x.astype(t), a).view(f"u{{np.dtype(t).itemsize}}").tolist()
+                       for t in ("float16", "float32", "float64") for a in (1.0, 0.3)]
+    print(json.dumps(res))
+"""
+
+
+@pytest.mark.skipif(platform.machine().lower() not in ("x86_64", "amd64"), reason="x86 features")
+def test_code_choices_follow_the_cpu_numba_compiles_for(tmp_path):
+    """The choices made from CPU features (``_math.INT64_MIN_CLAMP``: AVX-512;
+    ``_cpu.HALF_IN_REGISTERS``: F16C with AVX) follow ``NUMBA_CPU_NAME`` /
+    ``NUMBA_CPU_FEATURES``, not the host alone: a build for ``generic`` x86-64 (a portable
+    cache) takes neither, one for a named CPU whatever its listed features allow.  The
+    generic build gives the host build's bits (float16 through float32 copies there)."""
+    generic = _run_py(
+        TARGET_CHOICES.format(run=True),
+        {"NUMBA_CPU_NAME": "generic", "NUMBA_CACHE_DIR": str(tmp_path)},
+    )
+    assert generic.pop("clamp") is False and generic.pop("half") is False
+    x = np.concatenate([np.linspace(-30, 5, 997), [-0.0, 0.0, np.nan, -np.inf, np.inf]])
+    want = [
+        en.elu(x.astype(t), a).view(f"u{np.dtype(t).itemsize}").tolist()
+        for t in ("float16", "float32", "float64")
+        for a in (1.0, 0.3)
+    ]
+    assert generic["bits"] == want
+    for features, clamp, half in [
+        ("+avx,+avx2,+fma,+f16c,+avx512f", True, True),
+        ("+avx,+avx2,+fma,+f16c,-avx512f", False, True),
+        ("+sse4.2,-avx,+f16c", False, False),
+    ]:
+        env = {"NUMBA_CPU_NAME": "skylake-avx512", "NUMBA_CPU_FEATURES": features}
+        got = _run_py(TARGET_CHOICES.format(run=False), env)
+        assert got == dict(clamp=clamp, half=half), features

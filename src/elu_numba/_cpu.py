@@ -42,7 +42,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic, overload, register_jitable
 
 from . import _math
-from ._options import FASTMATH, jitable, kernel, ufunc_loop_cfunc
+from ._options import FASTMATH, jitable, kernel, target_has, ufunc_loop_cfunc
 
 # From how many elements on the API runs a kernel's parallel loop (and its ufunc its chunked
 # one): ``PARALLEL_FROM[name]``, (float32 and float16, float64), at most
@@ -662,15 +662,8 @@ def _host_has_f16c() -> bool:
         return True
     if machine not in ("x86_64", "amd64"):
         return False
-    from llvmlite import binding as llvm
-    from numba.core import config
-
-    if config.CPU_NAME not in (None, "host"):
-        return "+f16c" in (config.CPU_FEATURES or "").split(",")
-    try:
-        return bool(llvm.get_host_cpu_features().get("f16c", False))
-    except RuntimeError:  # LLVM could not read the host's features: keep the copies
-        return False
+    # F16C's instructions are VEX-encoded: without AVX (NUMBA_ENABLE_AVX=0) LLVM has none
+    return target_has("f16c") and target_has("avx")  # else float16 keeps float32 copies
 
 
 HALF_IN_REGISTERS = _host_has_f16c()

@@ -47,12 +47,11 @@ import math
 from fractions import Fraction
 
 import numpy as np
-from llvmlite import binding as llvm
 from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic, overload
 
-from ._options import jitable
+from ._options import jitable, target_has
 
 # the SELU paper's constants (Klambauer et al. 2017, 32 digits), as decimal strings
 _SELU_DIGITS = ("1.6732632423543772848170429916717", "1.0507009873554804934193349852946")
@@ -425,7 +424,11 @@ _LN2 = Fraction("0.69314718055994530941723212145817656807550013436026")
 # the bits (``_nonpositive``), and it took 0.73 ns per element in L1 against the integer
 # min's 0.69 (``tools/loop_ops.py --fn elu-unit --time``): every AVX-512 CPU keeps the
 # integer min.
-INT64_MIN_CLAMP = bool(llvm.get_host_cpu_features().get("avx512f", False))
+# The CPU Numba compiles for decides (``_options.target_has``: ``NUMBA_CPU_NAME`` and
+# ``NUMBA_CPU_FEATURES`` too; until 2026-12-06 the host's features did, so a build for
+# ``NUMBA_CPU_NAME=generic`` on an AVX-512 host took the integer min, which plain x86-64
+# has no vector instruction for).
+INT64_MIN_CLAMP = target_has("avx512f")
 
 
 def _constants(dtype, lo: float, h: tuple, h_unit: tuple) -> tuple:
