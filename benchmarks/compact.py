@@ -16,14 +16,17 @@ It prints ns per element and cycles per 16 values (at the clock of a chain of de
 FMAs), serial in L1 (``--reps`` in-place passes over 4096 values inside one compiled call,
 best of 5, three rounds alternating with the kernels' loop), on normal values (half
 negative), on all-negative and on all-positive ones, and the two packing passes alone.
-Runs on any CPU with LLVM 19 or later (llvmlite 0.45, Numba 0.62: the compress intrinsic is
-LLVM 19's; elsewhere it says so and exits); without AVX-512 LLVM writes the compress and the
-expand element by element: slower still.
+Needs LLVM 19 or later (llvmlite 0.45, Numba 0.62: the compress intrinsic is LLVM 19's)
+and, on x86, a CPU with AVX-512F to compile for: for an AVX2 one (``NUMBA_CPU_NAME=haswell``
+with its features, 2026-12-06) LLVM 22.1 (llvmlite 0.50) fails an assertion lowering the
+compress ("Cannot create FP integer constant!") and aborts the process.  Elsewhere it says
+so and exits.
 """
 
 from __future__ import annotations
 
 import argparse
+import platform
 import sys
 
 import numba
@@ -37,6 +40,7 @@ from numba.extending import intrinsic, register_jitable
 import elu_numba
 from elu_budget import best_passes, clock, kernel_passes  # as timed there
 from elu_numba import _cpu, _math
+from elu_numba._options import target_has
 
 W = 16  # float32 lanes of a 512-bit vector
 N = 4096  # values per pass (16 KiB: in L1)
@@ -47,10 +51,12 @@ _I16, _I64 = ir.IntType(16), ir.IntType(64)
 
 
 def unsupported() -> str | None:
-    """Why this LLVM cannot run the script, or None."""
+    """Why this LLVM, or the CPU Numba compiles for, cannot run the script, or None."""
     if llvm.llvm_version_info < (19,):  # an unknown intrinsic compiles to a call of address 0
         version = ".".join(map(str, llvm.llvm_version_info))
         return f"needs LLVM 19 or later (llvm.experimental.vector.compress), not {version}"
+    if platform.machine().lower() in ("x86_64", "amd64") and not target_has("avx512f"):
+        return "needs an x86-64 CPU with AVX-512F (LLVM aborts lowering the compress for others)"
     return None
 
 

@@ -530,7 +530,8 @@ def test_code_choices_follow_the_cpu_numba_compiles_for(tmp_path):
     generic build gives the host build's bits (float16 through float32 copies there)."""
     generic = _run_py(
         TARGET_CHOICES.format(run=True),
-        {"NUMBA_CPU_NAME": "generic", "NUMBA_CACHE_DIR": str(tmp_path)},
+        # generic's own default features (""), whatever this process was started with
+        {"NUMBA_CPU_NAME": "generic", "NUMBA_CPU_FEATURES": "", "NUMBA_CACHE_DIR": str(tmp_path)},
     )
     assert generic.pop("clamp") is False and generic.pop("half") is False
     x = np.concatenate([np.linspace(-30, 5, 997), [-0.0, 0.0, np.nan, -np.inf, np.inf]])
