@@ -256,12 +256,13 @@ def _run(name: str, inputs: list, out: np.ndarray, alpha_w) -> None:
     plan = _plans(name)[work]
     flats = [_flat(a, shape, work) for a in inputs]
     oflat = _flat(out, shape, work)
-    if oflat is not None and all(
-        f is not None and _same_layout(a, out) for f, a in zip(flats, inputs, strict=True)
-    ):
+    direct = oflat is not None
+    for f, a in zip(flats, inputs, strict=True):  # a loop: a generator in all() cost 0.5 us
+        direct = direct and f is not None and _same_layout(a, out)
+    if direct:
         mode, target = "out", oflat
         for i, a in enumerate(inputs):
-            if not np.may_share_memory(a, out):
+            if not _may_share(a, out):  # ndarrays both (_as_input, _check_out)
                 continue
             if a.__array_interface__["data"][0] == out.__array_interface__["data"][0] and (
                 a.strides == out.strides or a.size <= 1
@@ -271,9 +272,13 @@ def _run(name: str, inputs: list, out: np.ndarray, alpha_w) -> None:
                 mode = "copy"  # partial overlap: read from a copy, as NumPy does
         if mode != "copy":
             return _launch(plan, mode, flats, target, alpha_w)
-    # General path: contiguous native copies of the inputs, result into a contiguous buffer.
+    # General path: contiguous native copies of the inputs, result into a contiguous buffer
+    # (``np.broadcast_to`` only where a shape differs: it took 1.9 of a strided 64-value
+    # view's 7.9 us, 2026-12-06)
     flats = [
-        np.array(np.broadcast_to(a, shape), dtype=work, order="C", copy=True).reshape(-1)
+        np.array(
+            a if a.shape == shape else np.broadcast_to(a, shape), dtype=work, order="C", copy=True
+        ).reshape(-1)
         for a in inputs
     ]
     if oflat is not None and out.flags.c_contiguous:
