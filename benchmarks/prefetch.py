@@ -73,14 +73,14 @@ def main(argv=None) -> int:
     ap.add_argument("--no-refresh", action="store_true", help="no refresh before a call")
     args = ap.parse_args(argv)
     aheads = [None if a == "none" else int(a) for a in args.ahead]
-    names = ["elu a=1", "elu a=1.7", "scale"] if args.no_refresh else list(LOOPS)
+    names = [n for n in LOOPS if not (args.no_refresh and n == "elu_grad_y")]
     rng = np.random.default_rng(0)
     threads = numba.get_num_threads()
     print(f"{args.rounds} rounds, median ms per call; {numba.config.THREADING_LAYER} layer")
     for dtype, log2n in ((np.float32, args.log2n), (np.float64, args.log2n - 1)):
         src = rng.standard_normal(1 << log2n).astype(dtype)
         y = _math_elu_ref(src)
-        shared = [src.copy() for _ in range(args.copies)]
+        shared = None if args.no_refresh else _copies(src, args.copies)
         for nt in sorted({threads, 1}, reverse=True):
             numba.set_num_threads(nt)
             kernels = {a: build(a, True) for a in aheads}
@@ -88,10 +88,13 @@ def main(argv=None) -> int:
             for a, ks in kernels.items():
                 for name in names:
                     k, kind = ks[name]
-                    xs = [src.copy() for _ in shared] if args.no_refresh else shared
-                    calls[(name, a)] = [(x, _caller(k, kind, x, y, dtype)) for x in xs]
-            xs = [src.copy() for _ in shared] if args.no_refresh else shared
-            calls[("plain scale", None)] = [(x, partial(_plain_scale, x)) for x in xs]
+                    calls[(name, a)] = [
+                        (x, _caller(k, kind, x, y, dtype))
+                        for x in (shared or _copies(src, args.copies))
+                    ]
+            calls[("plain scale", None)] = [
+                (x, partial(_plain_scale, x)) for x in (shared or _copies(src, args.copies))
+            ]
             times = {key: [] for key in calls}
             for xfs in calls.values():  # compile and warm up
                 for x, f in xfs:
@@ -114,6 +117,11 @@ def main(argv=None) -> int:
             print(f"plain prange scale: {np.median(times[('plain scale', None)]) * 1e3:.4g} ms")
     numba.set_num_threads(threads)
     return 0
+
+
+def _copies(src, k):
+    """k copies of src: each loop's own under --no-refresh (else the loops share one set)."""
+    return [src.copy() for _ in range(k)]
 
 
 def _math_elu_ref(x):
