@@ -424,8 +424,8 @@ _LN2 = Fraction("0.69314718055994530941723212145817656807550013436026")
 # the bits (``_nonpositive``), and it took 0.73 ns per element in L1 against the integer
 # min's 0.69 (``tools/loop_ops.py --fn elu-unit --time``): every AVX-512 CPU keeps the
 # integer min.
-# The CPU Numba compiles for decides (``_options.target_has``: ``NUMBA_CPU_NAME`` and
-# ``NUMBA_CPU_FEATURES`` too; until 2026-12-06 the host's features did, so a build for
+# The CPU Numba compiles for decides (``_options.target_has``: ``NUMBA_CPU_FEATURES``
+# where set, as Numba's JIT does; until 2026-12-06 the host's features did, so a build for
 # ``NUMBA_CPU_NAME=generic`` on an AVX-512 host took the integer min, which plain x86-64
 # has no vector instruction for).
 INT64_MIN_CLAMP = target_has("avx512f")

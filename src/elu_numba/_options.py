@@ -74,18 +74,15 @@ CACHE = True
 
 def target_has(feature: str) -> bool:
     """Whether Numba compiles for a CPU with ``feature`` (LLVM's name: ``"f16c"``,
-    ``"avx512f"``), where a choice of code depends on it.  Numba compiles for the features
-    ``NUMBA_CPU_FEATURES`` lists when it is set (``""`` for ``NUMBA_CPU_NAME=generic``), else
-    for the host's (without AVX under ``NUMBA_ENABLE_AVX=0``).  Where ``NUMBA_CPU_NAME``
-    names another CPU, only a feature listed with ``+`` counts: what a CPU name implies by
-    itself is not known here, and the answer errs to False, the code every CPU runs.  The
+    ``"avx512f"``), where a choice of code depends on it.  Numba's JIT rule: the features
+    ``NUMBA_CPU_FEATURES`` lists when it is set (``""`` for ``NUMBA_CPU_NAME=generic``),
+    else the host's (without AVX under ``NUMBA_ENABLE_AVX=0``), whatever CPU
+    ``NUMBA_CPU_NAME`` names: LLVM's feature list overrides what the name implies.  The
     choice made is part of what Numba's cache is keyed on (the CPU and its features)."""
     from numba.core import codegen, config
 
     if config.CPU_FEATURES is not None:
         listed = config.CPU_FEATURES
-    elif config.CPU_NAME not in (None, "host"):
-        listed = ""
     else:
         listed = codegen.get_host_cpu_features()  # "" where LLVM cannot read them
     return f"+{feature}" in listed.split(",")
