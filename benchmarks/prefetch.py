@@ -17,7 +17,10 @@ copies (two, at ``--log2n 20``, are the cache-resident rows of ``targets.py``); 
 ``--no-refresh`` each loop gets copies of its own and runs on what its previous call left
 there, so the data lies where the loop's own threads wrote it (ELU and the scale keep the
 values finite and normal over many calls; ``elu_grad_y``, which shrinks grad toward
-subnormals, is left out).
+subnormals, is left out); with ``--spread`` each of Numba's threads refreshes the share of
+each copy a parallel loop gives it (the input then repeats a tile of
+``_harness.SPREAD_TILE`` values), as a parallel producer leaves its output: the placement
+of the ``spread`` contrast rows of ``targets.py`` (one copy).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ import numba  # noqa: E402
 import numpy as np  # noqa: E402
 from numba import prange  # noqa: E402
 
+import _harness as h  # noqa: E402
 from elu_numba import _cpu, _math  # noqa: E402
 from elu_numba._options import jitable, kernel  # noqa: E402
 
@@ -70,7 +74,9 @@ def main(argv=None) -> int:
     ap.add_argument("--log2n", type=int, default=26)
     ap.add_argument("--ahead", nargs="+", default=["none", "0", "1024", "2048", "4096"])
     ap.add_argument("--copies", type=int, default=1, help="copies rotated through")
-    ap.add_argument("--no-refresh", action="store_true", help="no refresh before a call")
+    how = ap.add_mutually_exclusive_group()
+    how.add_argument("--no-refresh", action="store_true", help="no refresh before a call")
+    how.add_argument("--spread", action="store_true", help="refresh from Numba's threads")
     args = ap.parse_args(argv)
     aheads = [None if a == "none" else int(a) for a in args.ahead]
     names = [n for n in LOOPS if not (args.no_refresh and n == "elu_grad_y")]
@@ -79,6 +85,10 @@ def main(argv=None) -> int:
     print(f"{args.rounds} rounds, median ms per call; {numba.config.THREADING_LAYER} layer")
     for dtype, log2n in ((np.float32, args.log2n), (np.float64, args.log2n - 1)):
         src = rng.standard_normal(1 << log2n).astype(dtype)
+        tile = src[: h.SPREAD_TILE].copy()
+        if args.spread:  # a tile repeated, which each thread refreshes its share from
+            src = np.resize(tile, src.size)
+        refresh = partial(_refresh, tile if args.spread else None, src)
         y = _math_elu_ref(src)
         shared = None if args.no_refresh else _copies(src, args.copies)
         for nt in sorted({threads, 1}, reverse=True):
@@ -98,13 +108,13 @@ def main(argv=None) -> int:
             times = {key: [] for key in calls}
             for xfs in calls.values():  # compile and warm up
                 for x, f in xfs:
-                    np.copyto(x, src)
+                    refresh(x)
                     f()
             for _ in range(args.rounds):
                 for key, xfs in calls.items():
                     for x, f in xfs:
                         if not args.no_refresh:
-                            np.copyto(x, src)
+                            refresh(x)
                         t = time.perf_counter()
                         f()
                         times[key].append(time.perf_counter() - t)
@@ -117,6 +127,15 @@ def main(argv=None) -> int:
             print(f"plain prange scale: {np.median(times[('plain scale', None)]) * 1e3:.4g} ms")
     numba.set_num_threads(threads)
     return 0
+
+
+def _refresh(tile, src, x):
+    """Put src back into x: from the main thread, or (given the tile src repeats) from
+    Numba's threads, each its share of x (``_harness._spread_fill``)."""
+    if tile is None:
+        np.copyto(x, src)
+    else:
+        h._spread_fill(x, tile)
 
 
 def _copies(src, k):

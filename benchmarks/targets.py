@@ -7,7 +7,10 @@ checked, warmed up, then timed in alternating rounds (A B A B ...), so that a no
 moves both sides alike; the ratio is of the medians.  Every call gets data fetched from
 memory (the rotation of copies spans 4x the L3 cache), except in the targets marked
 ``resident`` (the 2^20 rows: "cache-resident" in the issue), which rotate through two
-copies without flushing the cache, with 5x the rounds.  The peak-RSS target runs each call in
+copies without flushing the cache, with 5x the rounds.  Those copies are restored from the
+main thread, which leaves the share of the other thread in another core's cache; the two
+contrast rows marked ``spread`` time the same calls on copies that each thread restored
+for itself, as a parallel producer would have left them.  The peak-RSS target runs each call in
 a fresh interpreter: after a warm-up call on a small array, the kernel's peak-RSS mark is
 reset (``/proc/self/clear_refs``) and the growth of ``VmHWM`` over one call on the large
 array is compared with the array's size.  ``--quick`` uses 2^16 where a target names 2^26 or
@@ -92,7 +95,7 @@ def measure_target(t: report.Target, quick: bool, rounds: int, settings: h.Setti
     case = h.Case(h.find_function(t.function), np.dtype(t.dtype), log2n, t.mode == "inplace")
     row = {
         "description": t.description,
-        "case": f"{t.function} {t.dtype} 2^{log2n} {report.MODE_WORDS[t.mode]}",
+        "case": t.case(log2n),
         "num": t.num,
         "den": t.den,
         "op": t.op,
@@ -102,7 +105,7 @@ def measure_target(t: report.Target, quick: bool, rounds: int, settings: h.Setti
     }
     try:
         if t.resident:  # two copies, no flush: the calls find their data in the cache
-            settings = dataclasses.replace(settings, resident=True)
+            settings = dataclasses.replace(settings, resident=True, spread=t.spread)
             rounds *= RESIDENT_ROUNDS
         benches = [h.Bench(case, h.IMPLS_BY_ID[name], settings) for name in (t.num, t.den)]
     except h.Unsupported as exc:

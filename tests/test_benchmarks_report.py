@@ -251,6 +251,9 @@ def test_targets_from_the_run(results):
     in_cache = ["targets.py only (in the cache)", ">= 8.0×", ""]
     assert by_case[elu20, "torch / elu_numba"][3:] == in_cache
     assert by_case[elu20, "torch / memory-limit"][3:] == in_cache
+    spread = elu20 + ", each thread's share in its cache"  # the contrast rows
+    assert by_case[spread, "torch / elu_numba"][3:] == in_cache
+    assert by_case[spread, "torch / memory-limit"][3:] == in_cache
     out12 = ("elu float32 2^12 out of place", "torch / elu_numba")
     assert by_case[out12][3:] == ["0.50×", ">= 1.0×", "**no**"]
     assert by_case["elu float32 2^26 in place", "elu_numba / memory-limit"][3] == "not in this run"
@@ -428,6 +431,37 @@ def test_resident_buffers_stay_in_the_cache(monkeypatch):
     np.testing.assert_array_equal(warm.inputs[0][1], warm.pristine[0])
     with pytest.raises(h.Unsupported, match="does not fit in the cache"):
         h.Buffers(h.Case(elu, np.dtype("float32"), 16, True), h.Settings(resident=True))
+
+
+def test_spread_buffers_are_restored_by_the_threads_from_a_tile(monkeypatch):
+    """The spread rows' copies hold a tile repeated (so that each thread restores its share
+    without reading another array), every restored copy equals the pristine input the check
+    uses, and only resident in-place cases take the spread restore."""
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import numpy as np
+
+    import _harness as h
+
+    elu = h.find_function("elu")
+    settings = h.Settings(resident=True, spread=True)
+    b = h.Buffers(h.Case(elu, np.dtype("float32"), 14, True), settings)
+    (p,) = b.pristine
+    t = h.SPREAD_TILE
+    np.testing.assert_array_equal(p.reshape(-1, t), np.broadcast_to(p[:t], (p.size // t, t)))
+    assert np.unique(p[:t]).size > t // 2  # not a constant: distinct normal values
+    assert b.k == 1  # one copy, restored before every call
+    b.inputs[0][:] = np.nan
+    b.restore(0, 1)
+    np.testing.assert_array_equal(b.inputs[0], np.broadcast_to(p, b.inputs[0].shape))
+    odd = np.full(1001, np.nan, np.float32)  # parts of unequal length, one per thread
+    h._spread_fill(odd, p[:8])
+    np.testing.assert_array_equal(odd, np.resize(p[:8], 1001))
+    for case, s in (
+        (h.Case(elu, np.dtype("float32"), 14, False), settings),
+        (h.Case(elu, np.dtype("float32"), 14, True), h.Settings(spread=True)),
+    ):
+        with pytest.raises(h.Unsupported, match="spread restore"):
+            h.Buffers(case, s)
 
 
 def test_wakeup_script_calls_each_contender_in_place(monkeypatch, capsys):
@@ -780,7 +814,8 @@ def test_targets_script_prints_both_times_beside_each_ratio(monkeypatch):
 
 def test_prefetch_script_refreshes_each_copy_unless_told_not_to(monkeypatch, capsys):
     """benchmarks/prefetch.py calls every loop on each of its ``--copies`` copies, each
-    refreshed from the input just before the call; with ``--no-refresh`` each loop but
+    refreshed from the input just before the call (``--spread``: by Numba's threads, from
+    the tile the input then repeats); with ``--no-refresh`` each loop but
     ``elu_grad_y`` has copies of its own and a call finds what the loop's previous call on
     that copy left.  It prints a row per prefetch distance.  (The loops are replaced by
     recorders: the real ones compile for minutes.)"""
@@ -804,13 +839,16 @@ def test_prefetch_script_refreshes_each_copy_unless_told_not_to(monkeypatch, cap
         get_num_threads=lambda: 1, set_num_threads=lambda n: None, config=prefetch.numba.config
     )
     monkeypatch.setattr(prefetch, "numba", fake)
+    monkeypatch.setattr(prefetch.h, "SPREAD_TILE", 16)  # --spread: the input repeats 16 values
     copies, rounds = 3, 2
-    for refresh in (True, False):
+    for refresh, how in ((True, []), (False, ["--no-refresh"]), (True, ["--spread"])):
         first.clear()
         held.clear()
         argv = ["--log2n", "6", "--rounds", str(rounds), "--copies", str(copies)]
-        argv += ["--ahead", "none", "1024"] + ([] if refresh else ["--no-refresh"])
+        argv += ["--ahead", "none", "1024"] + how
         assert prefetch.main(argv) == 0
+        tiled = [np.array_equal(x, np.resize(x[:16], x.size)) for x in first.values()]
+        assert all(tiled) if how == ["--spread"] else not any(tiled)
         loops = 2 * (len(prefetch.LOOPS) - (not refresh)) + 1  # 2 distances, the plain scale
         per_dtype = loops * copies * (1 + rounds)  # the warm-up, then the rounds
         assert len(held) == 2 * per_dtype
