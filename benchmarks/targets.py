@@ -1,6 +1,7 @@
 """The speed targets of issue #3, measured as ratios side by side in one run (not as tests).
 
     python benchmarks/targets.py [--quick] [--rounds 21] [--json targets.json] [--md out.md]
+                                 [--log2n 20 ...]
 
 Each target compares two implementations on the same case (``report.TARGETS``): both are
 checked, warmed up, then timed in alternating rounds (A B A B ...), so that a noisy machine
@@ -146,13 +147,20 @@ def main(argv=None) -> int:
     ap.add_argument("--rounds", type=int, default=21, help="rounds of each side (default 21)")
     ap.add_argument("--json", help="write the results here (for report.py --targets)")
     ap.add_argument("--md", help="write the markdown table here")
+    ap.add_argument(
+        "--log2n", type=int, nargs="+", help="only the targets (and RSS checks) of these sizes"
+    )
     args = ap.parse_args(argv)
     settings = h.Settings()
     out = {"quick": args.quick, "machine": None, "targets": [], "rss": []}
     for t in report.TARGETS:
+        if args.log2n and t.log2n not in args.log2n:
+            continue
         out["targets"].append(measure_target(t, args.quick, args.rounds, settings))
         print(_line(out["targets"][-1]), flush=True)
     for check in RSS_CHECKS:
+        if args.log2n and check[2] not in args.log2n:
+            continue
         out["rss"].append(measure_rss(*check, quick=args.quick))
         r = out["rss"][-1]
         print(f"peak RSS growth of {r['call']}: {100 * r['growth_fraction']:.3f}%", flush=True)

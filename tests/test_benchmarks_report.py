@@ -812,6 +812,35 @@ def test_targets_script_prints_both_times_beside_each_ratio(monkeypatch):
     assert targets._line(skipped).endswith("skipped (PyTorch is not installed)")
 
 
+def test_targets_script_runs_only_the_sizes_asked_for(monkeypatch, capsys):
+    """``targets.py --log2n 20`` measures the 2^20 rows (both placements) and no RSS check;
+    with no ``--log2n`` every row and check.  (The measurements are replaced by recorders.)"""
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import report
+    import targets
+
+    seen = []
+
+    def fake_target(t, quick, rounds, settings):
+        seen.append(t)
+        return {"case": t.case(), "num": t.num, "den": t.den, "ratio": None, "skipped": "-"}
+
+    def fake_rss(what, dtype, log2n, stmt, goal, quick):
+        seen.append(log2n)
+        return {"call": what, "growth_fraction": 0.0}
+
+    monkeypatch.setattr(targets, "measure_target", fake_target)
+    monkeypatch.setattr(targets, "measure_rss", fake_rss)
+    monkeypatch.setattr(report, "render_targets", lambda rows, out: [])
+    assert targets.main(["--log2n", "20"]) == 0
+    want = [t for t in report.TARGETS if t.log2n == 20]
+    assert seen == want and len(want) == 4 and sum(t.spread for t in want) == 2
+    seen.clear()
+    assert targets.main([]) == 0
+    assert seen == [*report.TARGETS, *(c[2] for c in targets.RSS_CHECKS)]
+    capsys.readouterr()
+
+
 def test_prefetch_script_refreshes_each_copy_unless_told_not_to(monkeypatch, capsys):
     """benchmarks/prefetch.py calls every loop on each of its ``--copies`` copies, each
     refreshed from the input just before the call (``--spread``: by Numba's threads, from
