@@ -44,7 +44,7 @@ import numpy as np
 from numba import prange
 
 import elu_numba
-from elu_numba import _api, _cpu
+from elu_numba import _api, _cpu, cli
 from elu_numba._math import SELU_ALPHA, SELU_SCALE
 from elu_numba._options import jitable, kernel
 from elu_numba._registry import ACTIVATIONS
@@ -224,20 +224,9 @@ def expected(case: Case, checks: str, inputs: tuple[np.ndarray, ...]) -> np.ndar
 # -- the machine ----------------------------------------------------------------------------
 @cache
 def l3_bytes() -> int:
-    """Size of the last-level (L3) cache, from sysfs; 32 MiB when it cannot be read."""
-    base = "/sys/devices/system/cpu/cpu0/cache"
-    try:
-        for entry in sorted(os.listdir(base)):
-            with open(os.path.join(base, entry, "level")) as f:
-                if f.read().strip() != "3":
-                    continue
-            with open(os.path.join(base, entry, "size")) as f:
-                size = f.read().strip()
-            mult = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(size[-1], 1)
-            return int(size.rstrip("KMG")) * mult
-    except (OSError, ValueError):
-        pass
-    return 32 << 20
+    """Size of the last-level (L3) cache, from sysfs (``elu_numba.cli.l3_bytes``); 32 MiB
+    when it cannot be read."""
+    return cli.l3_bytes() or 32 << 20
 
 
 def cpu_model() -> str:

@@ -436,6 +436,34 @@ def test_demo_checks_and_times_every_kernel(capsys):
     assert "GB/s" in out and "x NumPy" in out and "ReLU" in out
 
 
+def test_demo_says_whether_it_times_the_cache_or_memory(capsys, monkeypatch, tmp_path):
+    """The demo compares what one call moves (three arrays) with the L3 that sysfs reports,
+    and says nothing where that size is unknown; ``l3_bytes`` reads the level-3 entry."""
+    for level, size in (("1", "48K"), ("2", "2048K"), ("3", "32768K")):
+        d = tmp_path / f"index{level}"
+        d.mkdir()
+        (d / "level").write_text(f"{level}\n")
+        (d / "size").write_text(f"{size}\n")
+    assert cli.l3_bytes(str(tmp_path)) == 32 << 20
+    assert cli.l3_bytes(str(tmp_path / "missing")) is None
+    size = 1 << 20  # float32: 12 MiB moved by a gradient's call
+    for l3, want in (
+        (
+            32 << 20,
+            "up to 12 MiB, which fits in this machine's 32 MiB L3: the times are of the cache",
+        ),
+        (4 << 20, "up to 12 MiB, 3x this machine's 4 MiB L3: the times are mostly of memory"),
+        (None, None),
+    ):
+        monkeypatch.setattr(cli, "l3_bytes", lambda l3=l3: l3)
+        assert cli.main(["demo", "--size", str(size), "--repeat", "1"]) == 0
+        out = capsys.readouterr().out
+        if want is None:
+            assert "L3" not in out
+        else:
+            assert want in out
+
+
 def test_demo_float64_and_options_without_subcommand(capsys):
     assert cli.main(["--size", "40000", "--dtype", "float64", "--repeat", "1"]) == 0
     assert "float64" in capsys.readouterr().out

@@ -487,6 +487,43 @@ def _best(fn, repeat: int) -> float:
     return best
 
 
+def l3_bytes(base: str = "/sys/devices/system/cpu/cpu0/cache") -> int | None:
+    """The size of the CPU's level-3 cache as Linux's sysfs reports it (for a VM: what the
+    hypervisor reports), or None where it cannot be read."""
+    try:
+        for entry in sorted(os.listdir(base)):
+            with open(os.path.join(base, entry, "level")) as f:
+                if f.read().strip() != "3":
+                    continue
+            with open(os.path.join(base, entry, "size")) as f:
+                size = f.read().strip()
+            mult = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(size[-1], 1)
+            return int(size.rstrip("KMG")) * mult
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def _cache_note(nbytes: int) -> str | None:
+    """Whether the demo's timings measure memory or the cache: the bytes one call moves at
+    most (the gradients: three arrays) against the L3, None where its size is unknown.  Each
+    kernel is timed on the same arrays several times (best of --repeat), so arrays that fit
+    stay in the cache from one call to the next."""
+    l3 = l3_bytes()
+    if l3 is None:
+        return None
+    moved, cache = f"{nbytes / 2**20:,.4g} MiB", f"{l3 / 2**20:,.4g} MiB"
+    if nbytes <= l3:
+        return (
+            f"a call moves up to {moved}, which fits in this machine's {cache} L3: the times "
+            f"are of the cache, not of memory (a larger --size times memory)"
+        )
+    return (
+        f"a call moves up to {moved}, {nbytes / l3:.3g}x this machine's {cache} L3: the "
+        f"times are mostly of memory"
+    )
+
+
 def _demo_rows(act, x, g, out, a, sample):
     """(label, ours, numpy formula, arrays moved, reference, ULP floor, from y) per kernel."""
     y = act.call(x, a)
@@ -526,8 +563,10 @@ def _cmd_demo(args) -> int:
     )
     print(
         f"ULP errors on {x[sample].size:,} values against a longdouble reference; ReLU "
-        f"baseline np.maximum(x, 0, out=x): {relu_base * 1e3:.2f} ms\n"
+        f"baseline np.maximum(x, 0, out=x): {relu_base * 1e3:.2f} ms"
     )
+    note = _cache_note(3 * x.nbytes)
+    print(f"{note}\n" if note else "")
     head = f"{'kernel':<13}{'max ULP':>9}{'limit':>7}{'ms':>9}{'GB/s':>8}{'x NumPy':>9}"
     print(f"{head}{'x ReLU base':>13}  check", flush=True)
     failed = []
