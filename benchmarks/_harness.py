@@ -9,7 +9,8 @@
 
 How the numbers are kept honest:
 
-* inputs are never constant: normal, half negative, clipped to [-20, 8], no zeros;
+* inputs are never constant: normal, half negative, clipped to [-20, 8], no zeros (the
+  ``spread`` rows of ``targets.py`` repeat a tile of 4096 such values);
 * every implementation is called (compiled) and checked against a float64 NumPy reference
   before it is timed;
 * the arrays rotate: each call gets the next of ``K`` copies, ``K * bytes`` >= 4 x L3, so an
