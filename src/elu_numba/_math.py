@@ -37,8 +37,9 @@ within 1.1 ULP, no range limit); float64, and CELU (which divides by alpha first
 float64 (``scaled_exp``) and round once.  The gradients from y are one multiply and an add.
 
 CELU divides by alpha without a division: 1 / alpha (prescaled by a power of 2 at the ends
-of the range, ``_reciprocal``) is computed once per call and the quotient's error is carried
-by its exact remainder, one FMA.
+of the range, ``_reciprocal``) is computed once per call, the quotient is corrected once (two
+FMAs: it is then the division's, nearly always) and its remaining error is carried by its
+exact remainder, one FMA.
 """
 
 from __future__ import annotations
