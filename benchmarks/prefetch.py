@@ -85,10 +85,11 @@ def main(argv=None) -> int:
     print(f"{args.rounds} rounds, median ms per call; {numba.config.THREADING_LAYER} layer")
     for dtype, log2n in ((np.float32, args.log2n), (np.float64, args.log2n - 1)):
         src = rng.standard_normal(1 << log2n).astype(dtype)
-        tile = src[: h.SPREAD_TILE].copy()
+        tile = None
         if args.spread:  # a tile repeated, which each thread refreshes its share from
+            tile = src[: h.SPREAD_TILE].copy()
             src = np.resize(tile, src.size)
-        refresh = partial(_refresh, tile if args.spread else None, src)
+        refresh = partial(_refresh, tile, src)
         y = _math_elu_ref(src)
         shared = None if args.no_refresh else _copies(src, args.copies)
         for nt in sorted({threads, 1}, reverse=True):
