@@ -1,13 +1,16 @@
-"""The sweeps of tools/ulp_sweep.py: float32 strided always and every bit pattern with -m slow;
-float64 on 10^7 random and edge inputs."""
+"""The sweeps of tools/ulp_sweep.py: float32 strided always and every bit pattern with -m slow
+(CI runs them: tox env ``slow``); float64 on 10^7 random and edge inputs."""
 
 from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
 
+import mpmath
 import numpy as np
 import pytest
+
+from elu_numba import _math
 
 _spec = importlib.util.spec_from_file_location(
     "ulp_sweep", Path(__file__).parents[1] / "tools" / "ulp_sweep.py"
@@ -15,7 +18,7 @@ _spec = importlib.util.spec_from_file_location(
 ulp_sweep = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(ulp_sweep)
 
-FNS = ["elu", "celu", "selu", "elu_grad_x", "celu_grad_x", "selu_grad_x"]
+FNS = list(ulp_sweep.FNS32)  # the activations, the gradients from x and from y
 
 
 @pytest.mark.parametrize(
@@ -32,7 +35,8 @@ def test_strided_sweep(fn, alpha):
 
 
 @pytest.mark.parametrize(
-    "fn, alpha", [("elu_grad_x", 1.7), ("elu_grad_x", 1.0), ("selu_grad_x", 1.0)]
+    "fn, alpha",
+    [("elu_grad_x", 1.7), ("elu_grad_x", 1.0), ("selu_grad_x", 1.0), ("celu_grad_y", 1.7)],
 )
 def test_strided_sweep_random_grads(fn, alpha):
     # grads of random sign and magnitude: the results reach the subnormals and the smallest
@@ -53,9 +57,9 @@ def test_exhaustive_sweep(fn, alpha):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("fn", ["selu", "elu_grad_x", "celu_grad_x", "selu_grad_x"])
+@pytest.mark.parametrize("fn", FNS[2:])
 def test_exhaustive_sweep_2ulp(fn):
-    # SELU and the gradients from x: within 2 ULP of the exact value for every float32
+    # SELU and the gradients from x and from y: within 2 ULP for every float32
     worst, steps = ulp_sweep.sweep(fn, 1.7)
     assert worst <= 2.0 and steps <= 2
 
@@ -67,6 +71,13 @@ def test_float64_sweep(fn, alpha):
     assert ulp_sweep.sweep64(fn, alpha, n=10**7) <= 1.0
 
 
+@pytest.mark.parametrize("fn", ["elu_grad_y", "celu_grad_y", "selu_grad_y"])
+def test_float64_sweep_grad_from_y(fn):
+    # y from the same 10^6 inputs, grads of random sign and magnitude: the sum y + alpha and
+    # the product round separately (up to 1.5 ULP; CELU's quotient is corrected in between)
+    assert ulp_sweep.sweep64(fn, 0.3, n=10**6, grads="random") <= 2.0
+
+
 def test_float64_sweep_measures_errors():
     """The float64 measure sees a one-ULP step (so a passing sweep means something)."""
     x = ulp_sweep.values64(1000)
@@ -76,3 +87,53 @@ def test_float64_sweep_measures_errors():
     off = np.nextafter(got, -np.inf)
     finite = np.isfinite(got) & (got != 0)
     assert ulp_sweep.ulp64(off, ref)[finite].min() >= 0.5
+
+
+def test_float32_measure_sees_errors():
+    """The compiled float32 measure: 0 for the correctly rounded values, at least half an ULP
+    and one step for their neighbours, and a failure for a NaN where a number belongs."""
+    rng = np.random.default_rng(4)
+    x = np.concatenate([-rng.uniform(0, 20, 2000), [-0.0, -1e-30, -np.inf, np.nan]])
+    x = x.astype(np.float32)
+    for fn in FNS:
+        ref = ulp_sweep.reference32(fn, x, 1.7)
+        with np.errstate(over="ignore", invalid="ignore"):
+            exact = ref.astype(np.float32)
+        assert ulp_sweep.worst32(fn, x, exact, 1.7) == (0.0, 0), fn
+        finite = np.isfinite(exact) & (exact != 0)
+        for i in np.flatnonzero(finite)[:50]:
+            off = exact.copy()
+            off[i] = np.nextafter(off[i], np.float32(np.inf))
+            worst, steps = ulp_sweep.worst32(fn, x, off, 1.7)
+            assert 0.5 <= worst <= 1.5 and steps == 1, (fn, x[i])
+        off = exact.copy()
+        off[np.flatnonzero(finite)[0]] = np.nan
+        assert ulp_sweep.worst32(fn, x, off, 1.7)[0] == np.inf, fn
+
+
+@pytest.mark.parametrize("fn", FNS)
+def test_float32_reference_agrees_with_mpmath(fn):
+    """The float32 sweep's reference (libm in float64, fused roundings from y) against
+    40-digit mpmath: within 2^-40 relative, far below float32's 2^-24 (y = -alpha: exactly
+    0)."""
+    x = np.array([-1e-30, -3e-8, -0.3, -1.0, -1.7, -2.5, -17.0, -80.0], np.float32)
+    g = np.array([1.0, -3.0, 0.5, 7.0, -1.0, 1e-3, 2.0, -5.0], np.float32)
+    a = float(np.float32(1.7))
+    ref = ulp_sweep.reference32(fn, x, a, g)
+    with mpmath.workdps(40):
+        sa = mpmath.mpf(_math._SELU_DIGITS[0]) * mpmath.mpf(_math._SELU_DIGITS[1])
+        for xi, gi, ri in zip(x, g, ref, strict=True):
+            v, w, am = mpmath.mpf(float(xi)), mpmath.mpf(float(gi)), mpmath.mpf(a)
+            exact = {
+                "elu": am * mpmath.expm1(v),
+                "celu": am * mpmath.expm1(v / am),
+                "selu": sa * mpmath.expm1(v),
+                "elu_grad_x": w * am * mpmath.exp(v),
+                "celu_grad_x": w * mpmath.exp(v / am),
+                "selu_grad_x": w * sa * mpmath.exp(v),
+                "elu_grad_y": w * (v + am),
+                "celu_grad_y": w * (v / am + 1),
+                # the formula's constant, as the kernels': the float64 SELU_SCALE_ALPHA
+                "selu_grad_y": w * (v + mpmath.mpf(ulp_sweep.SELU_SCALE_ALPHA)),
+            }[fn]
+            assert abs(mpmath.mpf(float(ri)) - exact) <= 2.0**-40 * abs(exact), (fn, xi)

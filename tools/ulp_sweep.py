@@ -6,16 +6,18 @@
 
 Prints, per function, the max error in ULP of the exact value (|got - exact| / spacing) and
 the max number of float32 steps between the result and the correctly rounded value, against
-a float64 reference (numpy's expm1/exp in double: its own error, < 1 ULP of float64, is
-invisible at float32 resolution).  Negative
-inputs are swept in full (the exponential branch); non-negative ones are x itself (value) or
-grad (gradient).  ``--stride N`` takes every N-th bit pattern for a quick run.  Exit status
-1 when a bound is exceeded (ELU/CELU 1 ULP, SELU and gradients 2 ULP).
+a float64 reference (libm's expm1/exp in double, in a compiled parallel loop: its own error,
+< 1 ULP of float64, is invisible at float32 resolution; about 20 s per function over every
+float32 on 2 cores).  Negative inputs are swept in full (the exponential branch), for the
+gradients from y negative outputs y (every negative float32, y < -alpha included: the
+formula holds there too); non-negative ones are x itself (value) or grad (gradient).
+``--stride N`` takes every N-th bit pattern for a quick run.  Exit status 1 when a bound is
+exceeded (ELU/CELU 1 ULP, SELU and gradients 2 ULP).  ``--fn all``: every function.
 
 ``--grads random`` gives the gradients grads of random sign and magnitude (2^-140 to 2^20)
 instead of 1, so that their results also reach the subnormals and the smallest normals.
 
-``--float64`` checks the float64 activations and gradients from x on ``--n`` inputs
+``--float64`` checks the float64 activations and gradients on ``--n`` inputs
 (default 10^7: the edge values, a uniform spread over the branch [-40, 0], and magnitudes
 log-uniform from 2^-1074 to 2^10; gradients with grad = 1, or with ``--grads random``
 grads of random sign and magnitude 2^-60 to 2^7), against a longdouble reference
@@ -24,69 +26,126 @@ checks it against mpmath).  For CELU the quotient
 x / alpha is rounded in longdouble first, which can move the reference by
 |x / alpha| * 2^-64 relative: up to 0.01 of a float64 ULP for |x / alpha| <= 40; the
 gradient's reference takes that rounding back (``exp_quotient64``), as its x / alpha
-reaches 600.
-"""
+reaches 600."""
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from decimal import Decimal
 
 import numpy as np
+from numba import njit, prange
 
 import elu_numba as en
 from elu_numba import _math
+from elu_numba._math import SELU_SCALE_ALPHA
 
 SA, SS = en.SELU_ALPHA, en.SELU_SCALE
+_SS_SA = SS * SA  # the float64 product: its rounding is invisible at float32 resolution
 # SELU_SCALE * SELU_ALPHA from the paper's digits (exact), in longdouble (64-bit significand)
 _SELU_SA = np.longdouble(str(Decimal(_math._SELU_DIGITS[0]) * Decimal(_math._SELU_DIGITS[1])))
 BOUND = {"elu": 1.0, "celu": 1.0, "selu": 2.0}
 
 
-def reference(fn: str, x: np.ndarray, a: float) -> np.ndarray:
-    with np.errstate(all="ignore"):  # signalling NaN patterns flag "invalid" in the cast
-        d = x.astype(np.float64)
-        return {
-            "elu": a * np.expm1(d),
-            "celu": a * np.expm1(d / a),
-            "selu": SS * SA * np.expm1(d),
-            "elu_grad_x": a * np.exp(d),
-            "celu_grad_x": np.exp(d / a),
-            "selu_grad_x": SS * SA * np.exp(d),
-        }[fn]
+# float32 functions swept, and their code in the compiled measure (_reference32)
+FNS32 = (
+    "elu", "celu", "selu",
+    "elu_grad_x", "celu_grad_x", "selu_grad_x",
+    "elu_grad_y", "celu_grad_y", "selu_grad_y",
+)  # fmt: skip
+
+
+@njit(inline="always")
+def _reference32(code, x, a, g):
+    """The float64 value of function ``FNS32[code]`` at the float32 input x (an output y for
+    the gradients from y) with grad g: libm's expm1 / exp in double (< 1 ULP of float64, far
+    below float32 resolution), an algorithm independent of the kernels'.  From y the formula
+    is PyTorch's (is_result), with the float64 ``SELU_SCALE_ALPHA``: y itself has lost what
+    the formula cannot get back (``tests/test_accuracy.py::test_grad_from_y_ulp``)."""
+    if code == 0:
+        return a * math.expm1(x)
+    if code == 1:
+        return a * math.expm1(x / a)
+    if code == 2:
+        return _SS_SA * math.expm1(x)
+    if code == 3:
+        return g * (a * math.exp(x))
+    if code == 4:
+        return g * math.exp(x / a)
+    if code == 5:
+        return g * (_SS_SA * math.exp(x))
+    # from y, rounded once where the kernels round twice (g * (y + alpha)): g * y is exact
+    # in float64 (two 24-bit significands)
+    if code == 6:
+        return _math.fma(g, a, g * x)
+    if code == 7:  # g * y / alpha + g: the quotient with its exact remainder, then g
+        q = g * x / a
+        return (g + q) + (_math.fma(-q, a, g * x) / a if abs(q) != np.inf else 0.0)
+    return _math.fma(g, SELU_SCALE_ALPHA, g * x)
+
+
+@njit(inline="always")
+def _ordered(r):
+    """The float32 r's place on the ordered integer line of the bit patterns."""
+    i = np.int64(_math._bitcast_f32_i32(r))
+    return -(i & 0x7FFFFFFF) if i < 0 else i
+
+
+@njit(parallel=True)
+def _worst32(code, x, got, a, g):
+    """(max ULP error, max steps from the correctly rounded value) of ``got`` against
+    ``_reference32`` on x; g empty for grad = 1.  An error is |got - ref| / the spacing of
+    float32 at ref rounded to float32 (0 where got is that value, or both are NaN); a NaN
+    where the reference is a number (or the reverse) counts as an infinite error."""
+    blocks = 1024
+    per = (x.size + blocks - 1) // blocks
+    worst = np.zeros(blocks)
+    worst_steps = np.zeros(blocks, np.int64)
+    for b in prange(blocks):
+        w, ws = 0.0, 0
+        for i in range(b * per, min(x.size, (b + 1) * per)):
+            ref = _reference32(code, np.float64(x[i]), a, np.float64(g[i]) if g.size else 1.0)
+            r32 = np.float32(ref)
+            v = got[i]
+            if v == r32 or (np.isnan(v) and np.isnan(ref)):
+                continue
+            if np.isnan(v) or np.isnan(ref):
+                w = np.inf
+                ws = 1 << 40
+                continue
+            err = abs(np.float64(v) - ref) / np.float64(np.spacing(abs(r32)))
+            w = max(w, err)
+            ws = max(ws, abs(_ordered(v) - _ordered(r32)))
+        worst[b] = w
+        worst_steps[b] = ws
+    return worst.max(), worst_steps.max()
+
+
+def reference32(fn: str, x: np.ndarray, a: float, g: np.ndarray | None = None) -> np.ndarray:
+    """``_reference32`` over an array, in float64 (for the tests of the measure)."""
+    code = FNS32.index(fn)
+    gg = np.ones_like(x) if g is None else g
+    return np.array([_reference32(code, float(v), a, float(w)) for v, w in zip(x, gg, strict=True)])
+
+
+def worst32(fn: str, x: np.ndarray, got: np.ndarray, a: float, g=None) -> tuple[float, int]:
+    """(max ULP error, max steps) of the float32 results ``got`` of ``fn`` at x (grad g)."""
+    gg = np.empty(0, np.float32) if g is None else np.ascontiguousarray(g, np.float32)
+    w, s = _worst32(FNS32.index(fn), x, np.ascontiguousarray(got, np.float32), a, gg)
+    return float(w), int(s)
 
 
 def compute(fn: str, x: np.ndarray, a: float, g: np.ndarray | None = None) -> np.ndarray:
-    if fn.endswith("_grad_x"):
-        grad = getattr(en, fn[: -len("_x")])
+    """``fn`` through the library's API at x (the output y for the gradients from y)."""
+    if "_grad_" in fn:
+        name, source = fn.rsplit("_", 1)
         kw = {} if fn.startswith("selu") else {"alpha": a}
-        return grad(np.ones_like(x) if g is None else g, x=x, **kw)
+        kw[source] = x
+        return getattr(en, name)(np.ones_like(x) if g is None else g, **kw)
     f = getattr(en, fn)
     return f(x) if fn == "selu" else f(x, a)
-
-
-def ulp(got: np.ndarray, ref: np.ndarray) -> np.ndarray:
-    """|got - ref| in ULP of float32 at ref."""
-    with np.errstate(all="ignore"):
-        r32 = ref.astype(np.float32)
-        sp = np.spacing(np.abs(r32)).astype(np.float64)
-        err = np.abs(got.astype(np.float64) - ref) / sp
-    return np.where((got == r32) | (np.isnan(got) & np.isnan(ref)), 0.0, err)
-
-
-def steps(got: np.ndarray, ref: np.ndarray) -> np.ndarray:
-    """How many float32 values lie between got and ref rounded to float32 (0: correctly
-    rounded, 1: a neighbour), counted on the ordered integer line of the bit patterns."""
-
-    def ordered(a):
-        i = a.view(np.int32).astype(np.int64)
-        return np.where(i < 0, -(i & 0x7FFFFFFF), i)
-
-    with np.errstate(all="ignore"):
-        r32 = ref.astype(np.float32)
-    d = np.abs(ordered(np.ascontiguousarray(got, np.float32)) - ordered(r32))
-    return np.where(np.isnan(got) & np.isnan(ref), 0, d)
 
 
 def random_grads(n: int, seed: int) -> np.ndarray:
@@ -100,20 +159,20 @@ def random_grads(n: int, seed: int) -> np.ndarray:
 def sweep(
     fn: str, alpha: float, stride: int = 1, chunk: int = 1 << 24, grads: str = "ones"
 ) -> tuple[float, int]:
-    """(max ULP error, max steps from the correctly rounded value) over the negative floats.
-    Gradients take grad = 1, or ``grads="random"``: ``random_grads``."""
+    """(max ULP error, max steps from the correctly rounded value) over the negative floats
+    (inputs x, or outputs y for the gradients from y).  Gradients take grad = 1, or
+    ``grads="random"``: ``random_grads``."""
     a = float(np.float32(alpha))  # alpha is cast to the array's dtype
     worst, worst_steps = 0.0, 0
     start = 0x80000000  # -0.0: the sign bit set, all negative floats and -inf, -NaNs
     for lo in range(start, 1 << 32, chunk * stride):
         bits = np.arange(lo, min(lo + chunk * stride, 1 << 32), stride, dtype=np.uint64)
         x = bits.astype(np.uint32).view(np.float32)
-        g = random_grads(x.size, lo) if grads == "random" and fn.endswith("_grad_x") else None
-        got, ref = compute(fn, x, alpha, g), reference(fn, x, a)
-        if g is not None:
-            ref = ref * g  # the float64 product: its rounding is 2^-29 of a float32 ULP
-        worst = max(worst, float(ulp(got, ref).max()))
-        worst_steps = max(worst_steps, int(steps(got, ref).max()))
+        g = random_grads(x.size, lo) if grads == "random" and "_grad_" in fn else None
+        with np.errstate(all="ignore"):  # the gradients from y at y = -inf: -inf + inf
+            got = compute(fn, x, alpha, g)
+        w, s = worst32(fn, x, got, a, g)
+        worst, worst_steps = max(worst, w), max(worst_steps, s)
     return worst, worst_steps
 
 
@@ -163,13 +222,19 @@ def reference64(fn: str, x: np.ndarray, a: float) -> np.ndarray:
         "elu_grad_x": al * np.exp(d),
         "celu_grad_x": exp_quotient64(x, a),
         "selu_grad_x": _SELU_SA * np.exp(d),
+        # from y (x here is y): the formulas' sums, exact or rounded once in longdouble
+        "elu_grad_y": d + al,
+        "celu_grad_y": (d + al) / al,
+        "selu_grad_y": d + np.longdouble(SELU_SCALE_ALPHA),
     }[fn]
 
 
 def ulp64(got: np.ndarray, ref: np.ndarray) -> np.ndarray:
     """|got - ref| in ULP of float64 at ref (ref in longdouble)."""
     r64 = ref.astype(np.float64)
-    err = np.abs(got.astype(np.longdouble) - ref) / np.spacing(np.abs(r64)).astype(np.longdouble)
+    with np.errstate(invalid="ignore"):  # inf - inf where both are infinite (equal, below)
+        sp = np.spacing(np.abs(r64)).astype(np.longdouble)
+        err = np.abs(got.astype(np.longdouble) - ref) / sp
     same = (got == r64) | (np.isnan(got) & np.isnan(ref))
     return np.where(same, 0.0, err.astype(np.float64))
 
@@ -185,15 +250,16 @@ def random_grads64(n: int, seed: int) -> np.ndarray:
 def sweep64(
     fn: str, alpha: float, n: int = 10**7, chunk: int = 1 << 22, grads: str = "ones"
 ) -> float:
-    """The max ULP error of the float64 ``fn`` over ``values64(n)``; gradients from x with
-    grad = 1, or ``grads="random"``: ``random_grads64``."""
+    """The max ULP error of the float64 ``fn`` over ``values64(n)`` (as y for the gradients
+    from y); gradients with grad = 1, or ``grads="random"``: ``random_grads64``."""
     x = values64(n)
     worst = 0.0
     for lo in range(0, n, chunk):
         xs = x[lo : lo + chunk]
         g = random_grads64(xs.size, lo) if grads == "random" else np.ones_like(xs)
-        if fn.endswith("_grad_x"):
-            got = compute(fn, xs, alpha, g)
+        if "_grad_" in fn:
+            with np.errstate(invalid="ignore"):  # from y at y = -inf: -inf + alpha * ...
+                got = compute(fn, xs, alpha, g)
             ref = g.astype(np.longdouble) * reference64(fn, xs, alpha)
         else:
             got, ref = compute(fn, xs, alpha), reference64(fn, xs, alpha)
@@ -203,7 +269,13 @@ def sweep64(
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--fn", nargs="+", default=["elu", "celu", "selu", "elu_grad_x"])
+    p.add_argument(
+        "--fn",
+        nargs="+",
+        choices=(*FNS32, "all"),
+        default=["elu", "celu", "selu", "elu_grad_x"],
+        help="the functions (default: %(default)s); all: every one",
+    )
     p.add_argument("--alpha", type=float, default=1.7)
     p.add_argument("--stride", type=int, default=1)
     p.add_argument("--float64", action="store_true", help="float64: random and edge inputs")
@@ -216,6 +288,8 @@ def main(argv=None) -> int:
         "2^-60..2^7 (--float64)",
     )
     args = p.parse_args(argv)
+    if "all" in args.fn:
+        args.fn = list(FNS32)
     ok = True
     if args.float64:
         for fn in args.fn:
