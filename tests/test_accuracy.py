@@ -167,16 +167,33 @@ def test_property_celu_float32(xs, alpha):
         np.testing.assert_array_equal(en.celu(x, alpha), ufuncs.celu(x, np.float32(alpha)))
 
 
-def test_celu_float32_where_the_quotient_was_not_rounded_to_nearest():
-    """CELU's x / alpha is (x * pre) * (1 / alpha), up to 1.5 ULP off, and one correction
-    step (``_math.celu``).  Without it, one negative float32 of all 2^31 came out 1.008 ULP
-    off at alpha = 1.7 (found by ``tools/ulp_sweep.py --fn celu --alpha 1.7``): here in a
-    full block of the vector loop, in the serial remainder, the ufunc and the scalar form."""
+@pytest.mark.parametrize(
+    "bits, alpha",
+    [
+        # the quotient x / alpha up to 1.5 ULP off without its correction step: 1.008 ULP
+        (0xBF0C27EB, 1.7),  # -0.5474841
+        # alpha * lo rounded on its own: 1.0015, 1.0140, 1.0061 ULP
+        (0x8D931D7F, 3e-30),  # -9.066675e-31
+        (0xF1101F44, 2.5e30),  # -7.136582e+29
+        (0x9507CE0A, 1e-25),  # -2.742557e-26
+        # the remainder term rounded to the subnormal grid: 1.056 ULP, and x - 1 step at a
+        # subnormal x (1.000 ULP; the only subnormal x off at this alpha)
+        (0x80EBC873, 3e-30),  # -2.1653249e-38
+        (0x80366667, 1.7),  # -4.995852e-39
+    ],
+    ids=lambda v: hex(v) if isinstance(v, int) else str(v),
+)
+def test_celu_float32_inputs_the_exhaustive_sweeps_found(bits, alpha):
+    """Inputs where float32 CELU once broke its 1-ULP bound, each one of all 2^31 negative
+    floats at its alpha (``tools/ulp_sweep.py --fn celu --alpha A``, 2026-12-06; fixed in
+    ``_math.celu`` and ``_math._tiny_scale``): here in a full block of the vector loop, in
+    the serial remainder, the ufunc and the scalar form.  Each now within 0.5 ULP, correctly
+    rounded."""
     act = next(a for a in ACTS if a.name == "celu")
-    x0 = np.array([0xBF0C27EB], np.uint32).view(np.float32)[0]  # -0.5474841
+    x0 = np.array([bits], np.uint32).view(np.float32)[0]
     x = np.full(1024 + 3, x0, np.float32)
-    ref = act.reference(x[:1], 1.7)
-    for got in (en.celu(x, 1.7), ufuncs.celu(x, np.float32(1.7)), [scalar.celu(x0, 1.7)]):
+    ref = act.reference(x[:1], float(np.float32(alpha)))
+    for got in (en.celu(x, alpha), ufuncs.celu(x, np.float32(alpha)), [scalar.celu(x0, alpha)]):
         got = np.asarray(got, np.float32)
         assert ulp_error(got, np.broadcast_to(ref, got.shape), np.float32).max() <= 0.5
 

@@ -905,9 +905,10 @@ def _reciprocal(a):
 
 
 @jitable
-def _tiny_scale(a):
-    """(ps, post): (2**64, 2**-64) in float32 where |alpha| < 2**-100, (2**128, 2**-128) in
-    float64 where |alpha| < 2**-900, else (1, 1).
+def _tiny_scale(a, below32, below64):
+    """(ps, post): (2**64, 2**-64) in float32 where |alpha| < ``below32``, (2**128, 2**-128)
+    in float64 where |alpha| < ``below64``, else (1, 1).  ELU passes 2**-100 / 2**-900, CELU
+    2**59 / 2**890 (below).
 
     ELU and CELU compute with alpha * ps (and CELU with x * ps: CELU is homogeneous,
     celu(c x; c alpha) = c celu(x; alpha)) and multiply the result by post once.  With a tiny
@@ -917,11 +918,20 @@ def _tiny_scale(a):
     and post rounds the sum once (exact where the result is normal).  Both depend on alpha
     alone: in the kernels' loops LLVM computes them once per call; the loop pays one
     multiply (two in CELU).  Below these alphas every result of ELU or CELU that reaches the
-    subnormal range could need it; above, a lower term is below 1/16 of the result's ULP.
+    subnormal range could need it; above, ELU's lower term is below 1/16 of the result's ULP.
+
+    CELU's results also reach the bottom binades where x does, at any alpha: with x in the
+    smallest binade its remainder term was rounded to the subnormal grid, 1.056 ULP off at
+    alpha = 3e-30 (x = -2.1653249e-38; 1.000 at alpha = 1.7 for subnormal x).  So CELU scales
+    wherever alpha * 2**64 (2**128) times its clamp (-18 alpha, -40 alpha) stays finite:
+    the scaled x is then >= 2**-85 (2**-946), and for a larger alpha a tiny x / alpha
+    underflows to 0 or is exact with its remainder, which then carries x whole (until
+    2026-12-06 CELU scaled below ELU's thresholds only).  Scaling by a power of 2 is exact:
+    elsewhere the same bits, for the multiplies the loop paid already.
     """
     one = like(a, 1.0)
     big = like(a, 2.0**64 if is_single(a) else 2.0**128)
-    tiny = like(a, 2.0**-100 if is_single(a) else 2.0**-900)
+    tiny = like(a, below32 if is_single(a) else below64)
     small = abs(a) < tiny
     return (big if small else one), (one / big if small else one)  # one / big: a constant
 
@@ -981,7 +991,8 @@ def elu(x, alpha):
         neg = _expm1_unit(v, work(v))
         return neg if neg > v else v
     a0 = like(v, alpha)
-    ps, post = _tiny_scale(a0)  # a tiny alpha: computed scaled up, the result scaled back
+    # a tiny alpha: computed scaled up, the result scaled back
+    ps, post = _tiny_scale(a0, 2.0**-100, 2.0**-900)
     # alpha = +-0: computed with +-1 and the result times +0.0, a zero with the product's
     # sign (the FMA's sum of two zeros would be +0.0 whatever their signs).  Both are
     # alpha's alone: LLVM computes them once per call
@@ -1026,8 +1037,8 @@ def celu(x, alpha):
     # lo * a the result rounds to -alpha anyway
     lo_a = K[0] * a
     w = lo_a if v < lo_a else (K[8] - K[8] if v > 0 else v)
-    # a tiny alpha: w and alpha scaled by ps, the result by post (see _tiny_scale)
-    ps, post = _tiny_scale(a)
+    # w and alpha scaled by ps, the result by post, unless alpha is huge (see _tiny_scale)
+    ps, post = _tiny_scale(a, 2.0**59, 2.0**890)
     a, w = a * ps, w * ps
     pre, inv = _reciprocal(a)
     u = (w * pre) * inv
@@ -1040,7 +1051,10 @@ def celu(x, alpha):
     # s * rem * (1 + r).  For tiny x, a*u + rem is x itself, even where u is subnormal.
     rem = fma(-u, a, w)
     hi, lo, s, r = _expm1_parts(u, K)
-    return fma(a, hi, fma(s * rem, K[8] + r, a * lo)) * post if v < 0 else v
+    # a * lo inside the FMA, unrounded: the remainder term, below the result's ULP, takes the
+    # rounding instead (until 2026-12-06 a * lo was rounded on its own: 1.0015 ULP at alpha
+    # = 3e-30, x = -9.066675e-31)
+    return fma(a, hi, fma(a, lo, (s * rem) * (K[8] + r))) * post if v < 0 else v
 
 
 @jitable
