@@ -931,3 +931,32 @@ def test_celu_outside_its_domain_is_nan(dtype, alpha):
         en.celu(x, alpha)
     with pytest.raises(ValueError, match="alpha"):
         en.celu_grad(g, x=x, alpha=alpha)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_celu_of_minus_inf_is_minus_alpha_at_huge_alphas(dtype):
+    """CELU clamps x to -18 alpha (float32; -40 alpha in float64) before x / alpha: beyond
+    max / 18 that bound is -inf and x = -inf stayed -inf, and the remainder of the quotient
+    was inf - inf: celu(-inf, 3e38) was NaN until 2026-12-06 (found by the float32 sweep
+    at alpha = 3e38).  Now -alpha, CELU's limit, in a full block of the vector loop, the
+    remainder loop, the ufunc (a scalar and an array alpha, with no FP flag) and the scalar
+    function; the gradient from that y is 0."""
+    from elu_numba import scalar, ufuncs
+
+    f = np.finfo(dtype)
+    k = 18 if dtype == np.float32 else 40
+    x = np.full(1024 + 3, -1.0, dtype)
+    x[::7] = -np.inf
+    x[3::7] = -f.max
+    for alpha in (f.max, f.max / 2, f.max / (k - 1), 1e-3 * f.max / k):
+        alpha = float(dtype(alpha))
+        got = en.celu(x, alpha)
+        with np.errstate(over="raise", divide="raise", invalid="raise"):
+            for g in (ufuncs.celu(x, dtype(alpha)), ufuncs.celu(x, np.full_like(x, alpha))):
+                np.testing.assert_array_equal(g, got)
+        assert (got[::7] == -dtype(alpha)).all(), alpha
+        # elsewhere a number in (-alpha, 0): -max / alpha and -1 / alpha are in range
+        assert np.isfinite(got).all() and (got >= -dtype(alpha)).all() and (got < 0).all()
+        assert scalar.celu(dtype(-np.inf), alpha) == -dtype(alpha)
+        g = en.celu_grad(np.ones_like(x), y=got, alpha=alpha)
+        assert (g[::7] == 0).all(), alpha

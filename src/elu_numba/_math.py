@@ -1027,11 +1027,13 @@ def selu(x, alpha):
 @jitable
 def celu(x, alpha):
     """CELU: x if x > 0 else alpha * expm1(x / alpha)  (alpha != 0)."""
+    always_inline()  # float64: past LLVM's threshold since its clamp to -alpha (2026-12-06)
     if alpha is None:
         # alpha = 1 (None): expm1(x / 1) is elu(x)'s, the same kernel and bits
         return elu(x, alpha)
     v = real(x)
     a = _celu_alpha(like(v, alpha))
+    floor = -a if a > 0 else like(a, np.nan)
     K = work(v)
     # w = v clamped to [lo * a, 0] (selects: NaN stays NaN), so v / a cannot overflow; below
     # lo * a the result rounds to -alpha anyway
@@ -1054,7 +1056,15 @@ def celu(x, alpha):
     # a * lo inside the FMA, unrounded: the remainder term, below the result's ULP, takes the
     # rounding instead (until 2026-12-06 a * lo was rounded on its own: 1.0015 ULP at alpha
     # = 3e-30, x = -9.066675e-31)
-    return fma(a, hi, fma(a, lo, (s * rem) * (K[8] + r))) * post if v < 0 else v
+    neg = fma(a, hi, fma(a, lo, (s * rem) * (K[8] + r)))
+    # at least -alpha (one vmaxps, -alpha being a per-call constant): CELU's range, so no
+    # correctly rounded value moves.  Where alpha * lo (above) overflows, alpha > 2**128 / 18
+    # (float32; 2**1024 / 40 in float64), x = -inf stays -inf in the clamp and the remainder
+    # is -inf + inf: NaN became -alpha here (until 2026-12-06 celu(-inf, 3e38) was NaN).  An
+    # invalid alpha (0 from _celu_alpha) keeps its NaN: the bound is NaN there
+    neg = neg * post
+    neg = neg if neg > floor else floor
+    return neg if v < 0 else v
 
 
 @jitable
