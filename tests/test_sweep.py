@@ -138,3 +138,17 @@ def test_float32_reference_agrees_with_mpmath(fn):
                 "selu_grad_y": w * (v + mpmath.mpf(ulp_sweep.SELU_SCALE_ALPHA)),
             }[fn]
             assert abs(mpmath.mpf(float(ri)) - exact) <= 2.0**-40 * abs(exact), (fn, xi)
+
+
+def test_sweep_script_takes_several_alphas_and_random_ones(capsys):
+    """``--alpha`` takes several values and ``--random-alphas N`` adds N more (log-uniform
+    over the normal float32 range, the same N for the same ``--seed``): one line per
+    function and alpha, exit status 0 within the bounds."""
+    drawn = ulp_sweep.random_alphas(3, 0)
+    assert drawn == ulp_sweep.random_alphas(3, 0) != ulp_sweep.random_alphas(3, 1)
+    assert all(2.0**-126 <= a <= 2.0**126 and a == float(np.float32(a)) for a in drawn)
+    argv = ["--fn", "elu", "celu", "--alpha", "1", "0.3", "--random-alphas", "1"]
+    assert ulp_sweep.main([*argv, "--stride", "1000003"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 6 and all("max ULP" in line for line in lines)
+    assert "alpha=0.3 " in lines[3] and f"alpha={ulp_sweep.random_alphas(1, 0)[0]:.8g}" in lines[4]

@@ -1,6 +1,7 @@
 """Accuracy sweeps: every float32 bit pattern, or 10^7 random and edge float64 inputs.
 
     python tools/ulp_sweep.py [--fn elu celu selu elu_grad_x ...] [--alpha 1.7] [--stride 1]
+    python tools/ulp_sweep.py --fn elu celu --alpha 1 0.3 [--random-alphas 20 --seed 0]
     python tools/ulp_sweep.py --fn elu_grad_x selu_grad_x --grads random [--stride 97]
     python tools/ulp_sweep.py --float64 [--n 10000000] [--fn elu celu elu_grad_x] [--alpha 1.7]
 
@@ -267,6 +268,12 @@ def sweep64(
     return worst
 
 
+def random_alphas(n: int, seed: int) -> list[float]:
+    """n alphas log-uniform over [2^-126, 2^126] (float32 values): "any alpha", sampled."""
+    rng = np.random.default_rng(seed)
+    return [float(np.float32(v)) for v in np.exp2(rng.uniform(-126.0, 126.0, n))]
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument(
@@ -276,7 +283,15 @@ def main(argv=None) -> int:
         default=["elu", "celu", "selu", "elu_grad_x"],
         help="the functions (default: %(default)s); all: every one",
     )
-    p.add_argument("--alpha", type=float, default=1.7)
+    p.add_argument("--alpha", type=float, nargs="+", default=[1.7], help="one or more alphas")
+    p.add_argument(
+        "--random-alphas",
+        type=int,
+        default=0,
+        metavar="N",
+        help="N more alphas, log-uniform over the normal float32 range (seed --seed)",
+    )
+    p.add_argument("--seed", type=int, default=0)
     p.add_argument("--stride", type=int, default=1)
     p.add_argument("--float64", action="store_true", help="float64: random and edge inputs")
     p.add_argument("--n", type=int, default=10**7, help="float64 inputs (default 10^7)")
@@ -290,25 +305,24 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     if "all" in args.fn:
         args.fn = list(FNS32)
+    alphas = args.alpha + random_alphas(args.random_alphas, args.seed)
     ok = True
-    if args.float64:
+    for alpha in alphas:
         for fn in args.fn:
-            worst = sweep64(fn, args.alpha, args.n, grads=args.grads)
             bound = BOUND.get(fn, 2.0)
+            if args.float64:
+                worst = sweep64(fn, alpha, args.n, grads=args.grads)
+                tail = f"n={args.n} max ULP {worst:.3f} (bound {bound:g})"
+                fn_ = f"{fn:12s} float64"
+            else:
+                worst, n = sweep(fn, alpha, args.stride, grads=args.grads)
+                tail = (
+                    f"max ULP {worst:.3f} (bound {bound:g}), "
+                    f"max {n} step(s) from the correctly rounded value"
+                )
+                fn_ = f"{fn:12s}"
             ok &= worst <= bound
-            print(
-                f"{fn:12s} float64 alpha={args.alpha:<6g} n={args.n} max ULP {worst:.3f} "
-                f"(bound {bound:g})"
-            )
-        return 0 if ok else 1
-    for fn in args.fn:
-        worst, n = sweep(fn, args.alpha, args.stride, grads=args.grads)
-        bound = BOUND.get(fn, 2.0)
-        ok &= worst <= bound
-        print(
-            f"{fn:12s} alpha={args.alpha:<6g} max ULP {worst:.3f} (bound {bound:g}), "
-            f"max {n} step(s) from the correctly rounded value"
-        )
+            print(f"{fn_} alpha={alpha:<6.8g} {tail}", flush=True)
     return 0 if ok else 1
 
 
