@@ -1058,10 +1058,10 @@ def celu(x, alpha):
     # = 3e-30, x = -9.066675e-31)
     neg = fma(a, hi, fma(a, lo, (s * rem) * (K[8] + r)))
     # at least -alpha (one vmaxps, -alpha being a per-call constant): CELU's range, so no
-    # correctly rounded value moves.  Where alpha * lo (above) overflows, alpha > 2**128 / 18
-    # (float32; 2**1024 / 40 in float64), x = -inf stays -inf in the clamp and the remainder
-    # is -inf + inf: NaN became -alpha here (until 2026-12-06 celu(-inf, 3e38) was NaN).  An
-    # invalid alpha (0 from _celu_alpha) keeps its NaN: the bound is NaN there
+    # correctly rounded value moves.  Where the clamp lo * a overflows, alpha > max / 18
+    # (float32; max / 40 in float64), x = -inf stays -inf there and the remainder is
+    # -inf + inf: that NaN becomes -alpha here (until 2026-12-06 celu(-inf, 3e38) was NaN).
+    # An invalid alpha (0 from _celu_alpha) keeps its NaN: the bound is NaN there
     neg = neg * post
     neg = neg if neg > floor else floor
     return neg if v < 0 else v
