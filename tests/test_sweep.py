@@ -110,6 +110,11 @@ def test_float32_measure_sees_errors():
         off = exact.copy()
         off[np.flatnonzero(finite)[0]] = np.nan
         assert ulp_sweep.worst32(fn, x, off, 1.7)[0] == np.inf, fn
+    # a finite result where the exact value rounds to inf in float32
+    x, g = np.array([-1e-4], np.float32), np.array([3e38], np.float32)
+    big = np.array([np.finfo(np.float32).max], np.float32)
+    assert ulp_sweep.worst32("elu_grad_x", x, big, 3.0, g)[0] == np.inf
+    assert ulp_sweep.worst32("elu_grad_x", x, np.array([np.inf], np.float32), 3.0, g)[0] == 0
 
 
 @pytest.mark.parametrize("fn", FNS)

@@ -99,7 +99,8 @@ def _worst32(code, x, got, a, g):
     """(max ULP error, max steps from the correctly rounded value) of ``got`` against
     ``_reference32`` on x; g empty for grad = 1.  An error is |got - ref| / the spacing of
     float32 at ref rounded to float32 (0 where got is that value, or both are NaN); a NaN
-    where the reference is a number (or the reverse) counts as an infinite error."""
+    where the reference is a number (or the reverse), or a finite value where the reference
+    rounds to an infinity, counts as an infinite error."""
     blocks = 1024
     per = (x.size + blocks - 1) // blocks
     worst = np.zeros(blocks)
@@ -117,7 +118,7 @@ def _worst32(code, x, got, a, g):
                 ws = 1 << 40
                 continue
             err = abs(np.float64(v) - ref) / np.float64(np.spacing(abs(r32)))
-            w = max(w, err)
+            w = max(w, err if err == err else np.inf)  # ref beyond float32 (inf spacing)
             ws = max(ws, abs(_ordered(v) - _ordered(r32)))
         worst[b] = w
         worst_steps[b] = ws
