@@ -36,7 +36,13 @@ def test_strided_sweep(fn, alpha):
 
 @pytest.mark.parametrize(
     "fn, alpha",
-    [("elu_grad_x", 1.7), ("elu_grad_x", 1.0), ("selu_grad_x", 1.0), ("celu_grad_y", 1.7)],
+    [
+        ("elu_grad_x", 1.7),
+        ("elu_grad_x", 1.0),
+        ("selu_grad_x", 1.0),
+        ("celu_grad_y", 1.7),
+        ("elu_grad_y", 0.3),  # float32 sum and product, two roundings: 1.495 ULP exhaustively
+    ],
 )
 def test_strided_sweep_random_grads(fn, alpha):
     # grads of random sign and magnitude: the results reach the subnormals and the smallest
