@@ -78,6 +78,15 @@ def test_float64_sweep(fn, alpha):
     assert ulp_sweep.sweep64(fn, alpha, n=10**7) <= 1.0
 
 
+@pytest.mark.parametrize("fn", ["celu", "celu_grad_x"])
+@pytest.mark.parametrize("alpha", [3e300, 1e-300])
+def test_float64_celu_sweep_at_extreme_alphas(fn, alpha):
+    # CELU's inputs are the sweep's values times alpha (its branch is x / alpha): at these
+    # alphas too x / alpha spans [-40, 0], subnormal x and the huge clamp -40 alpha included
+    bound = ulp_sweep.BOUND.get(fn, 2.0)
+    assert ulp_sweep.sweep64(fn, alpha, n=10**6) <= bound
+
+
 @pytest.mark.parametrize("fn", ["elu_grad_y", "celu_grad_y", "selu_grad_y"])
 def test_float64_sweep_grad_from_y(fn):
     # y from the same 10^6 inputs, grads of random sign and magnitude: the sum y + alpha and

@@ -253,8 +253,12 @@ def sweep64(
     fn: str, alpha: float, n: int = 10**7, chunk: int = 1 << 22, grads: str = "ones"
 ) -> float:
     """The max ULP error of the float64 ``fn`` over ``values64(n)`` (as y for the gradients
-    from y); gradients with grad = 1, or ``grads="random"``: ``random_grads64``."""
+    from y; times alpha for CELU and its gradient from x, whose branch is x / alpha);
+    gradients with grad = 1, or ``grads="random"``: ``random_grads64``."""
     x = values64(n)
+    if fn.startswith("celu") and not fn.endswith("_y"):
+        with np.errstate(over="ignore"):  # CELU's branch is x / alpha in [-40, 0]: x scaled
+            x = x * alpha
     worst = 0.0
     for lo in range(0, n, chunk):
         xs = x[lo : lo + chunk]
