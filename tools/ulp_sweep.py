@@ -43,8 +43,6 @@ import elu_numba as en
 from elu_numba import _math
 from elu_numba._math import SELU_SCALE_ALPHA
 
-SA, SS = en.SELU_ALPHA, en.SELU_SCALE
-_SS_SA = SS * SA  # the float64 product: its rounding is invisible at float32 resolution
 # SELU_SCALE * SELU_ALPHA from the paper's digits (exact), in longdouble (64-bit significand)
 _SELU_SA = np.longdouble(str(Decimal(_math._SELU_DIGITS[0]) * Decimal(_math._SELU_DIGITS[1])))
 BOUND = {"elu": 1.0, "celu": 1.0, "selu": 2.0}
@@ -70,13 +68,13 @@ def _reference32(code, x, a, g):
     if code == 1:
         return a * math.expm1(x / a)
     if code == 2:
-        return _SS_SA * math.expm1(x)
+        return SELU_SCALE_ALPHA * math.expm1(x)
     if code == 3:
         return g * (a * math.exp(x))
     if code == 4:
         return g * math.exp(x / a)
     if code == 5:
-        return g * (_SS_SA * math.exp(x))
+        return g * (SELU_SCALE_ALPHA * math.exp(x))
     # from y, rounded once where the kernels round twice (g * (y + alpha)): g * y is exact
     # in float64 (two 24-bit significands)
     if code == 6:
