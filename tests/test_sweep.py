@@ -10,6 +10,7 @@ import mpmath
 import numpy as np
 import pytest
 
+import elu_numba as en
 from elu_numba import _math
 
 _spec = importlib.util.spec_from_file_location(
@@ -172,3 +173,84 @@ def test_sweep_script_takes_several_alphas_and_random_ones(capsys):
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 6 and all("max ULP" in line for line in lines)
     assert "alpha=0.3 " in lines[3] and f"alpha={ulp_sweep.random_alphas(1, 0)[0]:.8g}" in lines[4]
+
+
+# -- ELU for every alpha: B(x), the error at x that no alpha exceeds (--any-alpha) ---------
+
+
+def test_elu_alpha_bound_strided(capsys):
+    # every 4099th negative float32, and float64's edges and random inputs: below 1 ULP, and
+    # the script's line (exit status 0) reports the same maxima
+    bound, at = ulp_sweep.elu_alpha_bound32(stride=4099)
+    assert bound < 1.0 and ulp_sweep.elu_alpha_bound(np.array([at], np.float32))[0] == bound
+    b64 = ulp_sweep.elu_alpha_bound(ulp_sweep.values64(10**5))
+    assert np.nanmax(b64) < 1.0
+    assert ulp_sweep.main(["--any-alpha", "--stride", "4099"]) == 0
+    assert ulp_sweep.main(["--any-alpha", "--float64", "--n", "100000"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert f"error <= {bound:.4f} ULP" in out[0] and f"x = {at!r}" in out[0]
+    assert f"error <= {np.nanmax(b64):.4f} ULP" in out[1]
+
+
+def _elu_ulp(x, alpha):
+    """The error in ULP of elu_numba.elu(x, alpha): float32 against alpha * expm1(x) in
+    float64 (its roundings, ~2^-29 of a float32 ULP), float64 against longdouble (~2^-11)."""
+    got = en.elu(x, alpha)
+    if x.dtype == np.float64:
+        return ulp_sweep.ulp64(got, ulp_sweep.reference64("elu", x, alpha))
+    ref = np.float64(alpha) * np.expm1(x.astype(np.float64))
+    return np.abs(got - ref) / np.spacing(np.abs(ref.astype(np.float32))).astype(np.float64)
+
+
+def _alphas(dtype, rng):
+    """alpha = 1 left out (it runs a kernel of its own): random magnitudes over the whole
+    range, subnormal ones included, either sign, and the edges of _math._tiny_scale."""
+    info = np.finfo(dtype)
+    lo, hi = np.log2(float(info.smallest_subnormal)), np.log2(float(info.max))
+    mags = np.exp2(rng.uniform(lo, hi, 40))
+    tiny = 2.0**-100 if dtype == np.float32 else 2.0**-900
+    edges = [tiny, float(np.nextafter(dtype(tiny), dtype(0))), 1.7, -0.3, float(info.max)]
+    return [dtype(a) for a in np.concatenate([mags * rng.choice([-1, 1], 40), edges])]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_elu_alpha_bound_holds_at_random_alphas(dtype):
+    """B(x) is an upper bound of the library's real errors: 45 alphas (subnormal to the
+    largest, both signs) on inputs spread over the branch and over the bit patterns, and
+    where B is largest, 4096 alphas placed where it is reached.  Slack: the references'
+    own errors (float64: longdouble's ~2^-11 of an ULP)."""
+    rng = np.random.default_rng(11)
+    if dtype == np.float32:
+        bits = rng.integers(0x80000001, 0xFF800000, 2000, dtype=np.uint32).view(np.float32)
+        x = np.concatenate([bits, -rng.uniform(0, 20, 2000).astype(np.float32)])
+        slack = 2.0**-20
+    else:
+        x, slack = ulp_sweep.values64(4000, seed=3)[:-1], 2.0**-9  # no NaN
+    bound = ulp_sweep.elu_alpha_bound(x)
+    for alpha in _alphas(dtype, rng):
+        with np.errstate(all="ignore"):
+            err = _elu_ulp(x, alpha)
+        over = err > bound + slack
+        assert not over.any(), (alpha, x[over][:3], err[over][:3], bound[over][:3])
+    worst = x[np.nanargmax(bound)]
+    alphas = ulp_sweep.worst_alphas(float(worst), 4096, dtype)
+    err = ulp_sweep.elu_error_at(float(worst), alphas)
+    assert err.max() <= np.nanmax(bound) + slack
+
+
+def test_elu_alpha_bound_where_hi_is_a_power_of_two():
+    # x < -17.33 in float32: hi = -1 and |lo| small, so every alpha's result is -alpha,
+    # within e^x / u < 1/2 ULP (e^x < 2^-25); 1/2 + 1/4 where the result is subnormal (a tiny
+    # alpha rounds twice).  The general bound would be 1.0000000099 at x = -17.674215
+    x = np.array([-17.674215, -17.4, -30.0, -np.inf], np.float32)
+    b = ulp_sweep.elu_alpha_bound(x)
+    assert (b < 0.75 + 2.0**-16).all()
+    alphas = ulp_sweep.worst_alphas(-17.674215, 64)
+    err = ulp_sweep.elu_error_at(-17.674215, alphas)
+    assert err.max() <= b[0]
+
+
+@pytest.mark.slow
+def test_elu_alpha_bound_exhaustive():
+    bound, at = ulp_sweep.elu_alpha_bound32()
+    assert bound < 1.0, at

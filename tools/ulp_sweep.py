@@ -4,6 +4,7 @@
     python tools/ulp_sweep.py --fn elu celu --alpha 1 0.3 [--random-alphas 20 --seed 0]
     python tools/ulp_sweep.py --fn elu_grad_x selu_grad_x --grads random [--stride 97]
     python tools/ulp_sweep.py --float64 [--n 10000000] [--fn elu celu elu_grad_x] [--alpha 1.7]
+    python tools/ulp_sweep.py --any-alpha [--float64]
 
 Prints, per function, the max error in ULP of the exact value (|got - exact| / spacing) and
 the max number of float32 steps between the result and the correctly rounded value, against
@@ -14,6 +15,10 @@ gradients from y negative outputs y (every negative float32, y < -alpha included
 formula holds there too); non-negative ones are x itself (value) or grad (gradient).
 ``--stride N`` takes every N-th bit pattern for a quick run.  Exit status 1 when a bound is
 exceeded (ELU/CELU 1 ULP, SELU and gradients 2 ULP).  ``--fn all``: every function.
+
+``--any-alpha`` bounds ELU's error for every alpha at once (B(x) below: the error at x that
+no alpha can exceed, from the kernel's hi + lo and the reference alone), over every negative
+float32, or with ``--float64`` over the float64 inputs below; exit status 1 if it reaches 1.
 
 ``--grads random`` gives the gradients grads of random sign and magnitude (2^-140 to 2^20)
 instead of 1, so that their results also reach the subnormals and the smallest normals.
@@ -34,8 +39,10 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
+import numba
 import numpy as np
 from numba import njit, prange
 
@@ -277,6 +284,146 @@ def random_alphas(n: int, seed: int) -> list[float]:
     return [float(np.float32(v)) for v in np.exp2(rng.uniform(-126.0, 126.0, n))]
 
 
+# -- "any alpha": a bound on ELU's error that no alpha can exceed ---------------------------
+# ELU's exponential branch is R = fl(alpha*hi + p), p = fl(alpha*lo) (one FMA, ``_math.elu``),
+# with hi + lo from ``_math._expm1_parts(x)``: they do not depend on alpha.  Against the
+# exact T = alpha * E, E = expm1(x), with u = 2^-24 (float32) or 2^-53 (float64):
+#
+# * alpha * (hi + lo - E): rel = |hi + lo - E| / |E| / u of T's ULPs at most, since a normal
+#   T has a spacing (ULP) > |T| u.  alpha moves only where T lies within its binade; the
+#   error counts most where |T| is just below a power of 2 (a spacing of |T| u).
+# * p - alpha*lo: at most half of p's ULP, which is T's times a power of 2 that depends on
+#   where T lies; where |T| is just below a power of 2 it is 0.5 * 2^floor(log2(2 rho)), rho
+#   = |lo / E| (``step``).  Both terms grow as |T| nears the top of its binade, so that is
+#   where they peak together.  A p below the normal range is off by at most half the smallest
+#   subnormal: where alpha >= 2^-100 (2^-900, below that ``_math._tiny_scale`` computes with
+#   alpha times 2^64 (2^128)), that is smin / 2 / (alpha_min |E| u) of T's ULPs, and never
+#   more than |alpha lo|, rho / u (``sub_p``).
+# * the last rounding: half an ULP (also where R crosses a power of 2, as long as the rest
+#   is below half an ULP).
+#
+# So B(x) = 1/2 + rel + max(step, sub_p) for every alpha >= alpha_min whose result is
+# normal.  A smaller alpha computes with alpha * 2^64 (2^128): a normal result scales back
+# exactly, and its p lies below the normal range only where rho < 2^-64 (float32; adding
+# 2^-40 of an ULP at most, which B takes in).  Results below the normal range: an alpha >=
+# alpha_min is off by 1/2 + rel / 2 + min(1/2, rho / 2u) at most (the subnormal spacing
+# exceeds |T| 2u there); a smaller one rounds its scaled result first and then to the
+# subnormal grid: 1/2 + B / 2 at most (the first spacing, scaled back, is at most half the
+# last; its p is below the normal range only where rho < 2^-40, adding 2^-16, unless the
+# result rounds to 0).  B(x) is the largest of the three.  |T| < |alpha| (E > -1): no
+# finite alpha overflows.  alpha = 1 runs a kernel of its own
+# (``_math._expm1_unit``), which the exhaustive sweep at alpha = 1 covers; alpha = +-0 gives
+# exact zeros; a negative alpha, the same errors as |alpha|.
+
+# u, the smallest subnormal, the smallest normal, and the alpha below which ELU scales
+_LIMITS = {
+    np.float32: (2.0**-24, 2.0**-149, 2.0**-126, 2.0**-100),
+    np.float64: (2.0**-53, 2.0**-1074, 2.0**-1022, 2.0**-900),
+}
+
+
+@njit(parallel=True)
+def _parts(x, hi, lo):
+    for i in prange(x.size):
+        hi[i], lo[i], _, _ = _math._expm1_parts(x[i], _math.work(x[i]))
+
+
+def elu_alpha_bound(x: np.ndarray) -> np.ndarray:
+    """B(x) of ELU at each float32 or float64 x < 0 (NaN elsewhere): no alpha's error at x
+    exceeds it.  The reference is libm's expm1 in double for float32 (its error, < 2^-52
+    relative, moves B by < 2^-28) and longdouble's for float64 (~2^-64: ~2^-11)."""
+    dt = x.dtype.type
+    u, smin, nmin, amin = _LIMITS[dt]
+    hi, lo = np.empty_like(x), np.empty_like(x)
+    _parts(x, hi, lo)
+    wide = np.longdouble if dt is np.float64 else np.float64
+    with np.errstate(all="ignore"):  # x = -0.0, NaN: left out below
+        e, hi, lo = np.expm1(x.astype(wide)), hi.astype(wide), lo.astype(wide)
+        mag = np.abs(e)
+        rel = np.abs((hi - e) + lo) / mag / u
+        rho = np.abs(lo) / mag
+        m, ex = np.frexp(2 * rho)  # 2 rho = m 2^ex, m in [0.5, 1): floor(log2(2 rho-)) below
+        step = np.where(rho > 0, np.ldexp(np.ones_like(rho) / 2, ex - 1 - (m == 0.5)), 0)
+        sub_p = np.minimum(smin / (2 * amin * mag * u), rho / u)
+        normal = 0.5 + rel + np.maximum(step, np.maximum(sub_p, 2.0**-40))
+        # Where hi is a power of 2, alpha * hi is a float with a spacing of at least
+        # |alpha hi| u on either side; if also |lo| < |hi| u / 2 (less a little for p's
+        # rounding), the FMA's sum lies within half of it, and every alpha's result is alpha
+        # * hi itself: off by |hi - E| / |E| / u.  In float32 that is x < -17.33 (hi = -1:
+        # s - 1 rounds for k <= -25, and hi + lo is half an ULP off), where the general bound
+        # would be 1.0000000099 (x = -17.674215) and the error is at most 0.354
+        pow2 = (np.abs(np.frexp(hi)[0]) == 0.5) & (np.abs(lo) < np.abs(hi) * u / 2 * (1 - 2 * u))
+        normal = np.where(pow2, np.minimum(normal, np.abs(hi - e) / mag / u), normal)
+        sub_t = np.where(amin * mag < nmin, 0.5 + rel / 2 + np.minimum(0.5, rho / (2 * u)), 0)
+        b = np.maximum(np.maximum(normal, 0.5 + (normal + 2.0**-16) / 2), sub_t)
+    return np.where(x < 0, b.astype(np.float64), np.nan)
+
+
+def elu_alpha_bound32(stride: int = 1, chunk: int = 1 << 22) -> tuple[float, float]:
+    """(max of B(x), its x) over every negative float32 (every ``stride``-th bit pattern),
+    chunks on Numba's threads (NumPy releases the GIL in its loops)."""
+
+    def one(lo: int) -> tuple[float, float]:
+        bits = np.arange(lo, min(lo + chunk * stride, 1 << 32), stride, dtype=np.uint64)
+        x = bits.astype(np.uint32).view(np.float32)
+        b = elu_alpha_bound(x)
+        if np.isnan(b).all():  # the NaN bit patterns
+            return 0.0, 0.0
+        i = int(np.nanargmax(b))
+        return float(b[i]), float(x[i])
+
+    with ThreadPoolExecutor(numba.get_num_threads()) as pool:
+        found = list(pool.map(one, range(0x80000001, 1 << 32, chunk * stride)))
+    return max(found)
+
+
+def worst_alphas(x: float, n: int, dtype=np.float32) -> np.ndarray:
+    """n alphas of ``dtype`` that put alpha * expm1(x) just below -1 (T's spacing is then
+    smallest against T, where B(x) is reached): the largest alpha with alpha * |E| < 1
+    and the n - 1 below it."""
+    d = np.dtype(dtype).type
+    e = abs(float(np.expm1(np.longdouble(x))))
+    a = d(1.0 / e)
+    while float(a) * e >= 1.0:
+        a = np.nextafter(a, d(0))
+    out = [a]
+    for _ in range(n - 1):
+        out.append(np.nextafter(out[-1], d(0)))
+    return np.array(out, dtype)
+
+
+def elu_error_at(x: float, alphas: np.ndarray) -> np.ndarray:
+    """The error in ULP of ``elu_numba.elu`` at x for each alpha (the library's own call),
+    against the exact value: longdouble for float64 (spacing ~2^-11 ULP), float64 for
+    float32."""
+    dt = alphas.dtype
+    e = np.expm1(np.longdouble(x))
+    got = np.array([en.elu(np.array([x], dt), float(a))[0] for a in alphas])
+    ref = alphas.astype(np.longdouble) * e
+    sp = np.spacing(np.abs(ref.astype(dt))).astype(np.longdouble)
+    return (np.abs(got.astype(np.longdouble) - ref) / sp).astype(np.float64)
+
+
+def alpha_bound_report(float64: bool, stride: int = 1, n: int = 10**7, tries: int = 4096):
+    """(max of B(x), a line that reports it): over every negative float32 (every
+    ``stride``-th) or ``values64(n)``; and the worst error of the library's ``elu`` at that x
+    over ``tries`` alphas placed where B is reached (``worst_alphas``): how near the bound
+    real alphas come."""
+    if float64:
+        x = values64(n)
+        b = elu_alpha_bound(x)
+        i = int(np.nanargmax(b))
+        bound, at, dt, inputs = float(b[i]), float(x[i]), np.float64, f"{n} float64 inputs"
+    else:
+        bound, at = elu_alpha_bound32(stride)
+        dt, inputs = np.float32, "every negative float32" + (f" / {stride}" if stride > 1 else "")
+    seen = float(elu_error_at(at, worst_alphas(at, tries, dt)).max())
+    return bound, (
+        f"elu {np.dtype(dt).name} any alpha, {inputs}: error <= {bound:.4f} ULP "
+        f"(B(x) at most, at x = {at!r}); {tries} alphas placed there: {seen:.3f} ULP at worst"
+    )
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument(
@@ -305,7 +452,17 @@ def main(argv=None) -> int:
         help="the gradients' grad: 1, or random signs and magnitudes 2^-140..2^20 (float32), "
         "2^-60..2^7 (--float64)",
     )
+    p.add_argument(
+        "--any-alpha",
+        action="store_true",
+        help="ELU's bound for every alpha (B(x), see alpha_bound_report); --fn, --alpha and "
+        "--grads do not apply",
+    )
     args = p.parse_args(argv)
+    if args.any_alpha:
+        bound, line = alpha_bound_report(args.float64, args.stride, args.n)
+        print(line, flush=True)
+        return 0 if bound < BOUND["elu"] else 1
     if "all" in args.fn:
         args.fn = list(FNS32)
     alphas = args.alpha + random_alphas(args.random_alphas, args.seed)
