@@ -189,7 +189,20 @@ def test_elu_alpha_bound_strided(capsys):
     assert ulp_sweep.main(["--any-alpha", "--float64", "--n", "100000"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert f"error <= {bound:.4f} ULP" in out[0] and f"x = {at!r}" in out[0]
-    assert f"error <= {np.nanmax(b64):.4f} ULP" in out[1]
+    assert out[1].startswith("celu float32, no bound")
+    assert f"error <= {np.nanmax(b64):.4f} ULP" in out[2]
+
+
+def test_celu_search_finds_its_largest_errors_below_one_ulp():
+    # CELU has no bound: the search places x / alpha at the inputs where ELU's bound is
+    # largest and alpha where the result is just below a power of 2.  Its worst error there
+    # is well above a random input's (so it measures), and within 1 ULP
+    err, x, a = ulp_sweep.celu_search(points=4, tries=256, stride=4099)
+    assert 0.8 < err <= 1.0
+    xs, al = np.array([x], np.float32), np.float32(a)
+    ref = np.float64(al) * np.expm1(np.float64(xs[0]) / np.float64(al))
+    got = en.celu(xs, float(al))[0]
+    assert abs(got - ref) / np.spacing(np.float32(abs(ref))) == pytest.approx(err)
 
 
 def _elu_ulp(x, alpha):
