@@ -238,13 +238,14 @@ def reference64(fn: str, x: np.ndarray, a: float) -> np.ndarray:
     }[fn]
 
 
-def ulp64(got: np.ndarray, ref: np.ndarray) -> np.ndarray:
-    """|got - ref| in ULP of float64 at ref (ref in longdouble)."""
-    r64 = ref.astype(np.float64)
+def ulp_error(got: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    """|got - ref| in ULP of got's dtype (float32 or float64) at ref (ref in longdouble, or
+    float64 for float32 results); 0 where got is ref rounded, or both are NaN."""
+    r = ref.astype(got.dtype)
     with np.errstate(invalid="ignore"):  # inf - inf where both are infinite (equal, below)
-        sp = np.spacing(np.abs(r64)).astype(np.longdouble)
+        sp = np.spacing(np.abs(r)).astype(np.longdouble)
         err = np.abs(got.astype(np.longdouble) - ref) / sp
-    same = (got == r64) | (np.isnan(got) & np.isnan(ref))
+    same = (got == r) | (np.isnan(got) & np.isnan(ref))
     return np.where(same, 0.0, err.astype(np.float64))
 
 
@@ -276,7 +277,7 @@ def sweep64(
             ref = g.astype(np.longdouble) * reference64(fn, xs, alpha)
         else:
             got, ref = compute(fn, xs, alpha), reference64(fn, xs, alpha)
-        worst = max(worst, float(ulp64(got, ref).max()))
+        worst = max(worst, float(ulp_error(got, ref).max()))
     return worst
 
 
@@ -396,14 +397,10 @@ def worst_alphas(x: float, n: int, dtype=np.float32) -> np.ndarray:
 
 def elu_error_at(x: float, alphas: np.ndarray) -> np.ndarray:
     """The error in ULP of ``elu_numba.elu`` at x for each alpha (the library's own call),
-    against the exact value: longdouble for float64 (spacing ~2^-11 ULP), float64 for
-    float32."""
-    dt = alphas.dtype
-    e = np.expm1(np.longdouble(x))
-    got = np.array([en.elu(np.array([x], dt), float(a))[0] for a in alphas])
-    ref = alphas.astype(np.longdouble) * e
-    sp = np.spacing(np.abs(ref.astype(dt))).astype(np.longdouble)
-    return (np.abs(got.astype(np.longdouble) - ref) / sp).astype(np.float64)
+    against the exact value in longdouble (~2^-11 of a float64 ULP)."""
+    x = np.array([x], alphas.dtype)
+    got = np.array([en.elu(x, float(a))[0] for a in alphas])
+    return ulp_error(got, alphas.astype(np.longdouble) * np.expm1(x.astype(np.longdouble)))
 
 
 def celu_search(
@@ -429,8 +426,7 @@ def celu_search(
         x0 = (al.astype(np.float64) * np.float64(u)).astype(np.float32)
         x = np.concatenate([x0, np.nextafter(x0, np.float32(-np.inf)), np.nextafter(x0, 0)])
         a = np.tile(al, 3)
-        ref = a.astype(np.float64) * np.expm1(x.astype(np.float64) / a.astype(np.float64))
-        err = np.abs(ufuncs.celu(x, a) - ref) / np.spacing(np.abs(ref.astype(np.float32)))
+        err = ulp_error(ufuncs.celu(x, a), reference64("celu", x, a))
         i = int(np.argmax(err))
         if err[i] > worst[0]:
             worst = (float(err[i]), float(x[i]), float(a[i]))
