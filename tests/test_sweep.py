@@ -180,29 +180,108 @@ def test_sweep_script_takes_several_alphas_and_random_ones(capsys):
 
 def test_elu_alpha_bound_strided(capsys):
     # every 4099th negative float32, and float64's edges and random inputs: below 1 ULP, and
-    # the script's line (exit status 0) reports the same maxima
+    # the script's lines (exit status 0) report the same maxima, CELU's after ELU's
     bound, at = ulp_sweep.elu_alpha_bound32(stride=4099)
     assert bound < 1.0 and ulp_sweep.elu_alpha_bound(np.array([at], np.float32))[0] == bound
     b64 = ulp_sweep.elu_alpha_bound(ulp_sweep.values64(10**5))
     assert np.nanmax(b64) < 1.0
+    cbound, cat = ulp_sweep.celu_alpha_bound32(stride=4099)
+    assert ulp_sweep.celu_alpha_bound(np.array([cat], np.float32))[0] == cbound
     assert ulp_sweep.main(["--any-alpha", "--stride", "4099"]) == 0
     assert ulp_sweep.main(["--any-alpha", "--float64", "--n", "100000"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert f"error <= {bound:.4f} ULP" in out[0] and f"x = {at!r}" in out[0]
-    assert out[1].startswith("celu float32, no bound")
-    assert f"error <= {np.nanmax(b64):.4f} ULP" in out[2]
+    assert f"error <= {cbound:.4f} ULP" in out[1] and f"u = x / alpha = {cat!r}" in out[1]
+    assert out[2].startswith("celu float32, searched where its bound is largest")
+    assert f"error <= {np.nanmax(b64):.4f} ULP" in out[3] and out[4].startswith("celu float64")
 
 
-def test_celu_search_finds_its_largest_errors_below_one_ulp():
-    # CELU has no bound: the search places x / alpha at the inputs where ELU's bound is
-    # largest and alpha where the result is just below a power of 2.  Its worst error there
-    # is well above a random input's (so it measures), and within 1 ULP
+def test_celu_alpha_bound_strided():
+    """CELU's bound is below 1 ULP, near ELU's (the remainder term adds little), and barely
+    depends on how far the quotient may be from x / alpha: 2^10 ULP instead of 4 moves it
+    by less than 2^-9 (the term is second-order in that distance)."""
+    eb, _ = ulp_sweep.elu_alpha_bound32(stride=4099)
+    cb, _ = ulp_sweep.celu_alpha_bound32(stride=4099)
+    cb_far, _ = ulp_sweep.celu_alpha_bound32(stride=4099, d_ulps=1024)
+    assert eb <= cb < 1.0 and cb - eb < 2.0**-9 and cb_far - cb < 2.0**-9
+    u64 = ulp_sweep.values64(10**5)
+    c64 = ulp_sweep.celu_alpha_bound(u64)
+    assert np.nanmax(c64) < 1.0 and np.nanmax(ulp_sweep.celu_alpha_bound(u64, 1024)) < 1.0
+    # defined on normal quotients in [lo (1 + 2^-20), 0) only
+    lo = float(_math._F32[0])
+    u = np.array([-1e-39, -0.0, 1.0, lo * 1.001, np.nan, -1e-30, lo], np.float32)
+    assert np.isnan(ulp_sweep.celu_alpha_bound(u)[:5]).all()
+    assert not np.isnan(ulp_sweep.celu_alpha_bound(u)[5:]).any()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_celu_below_lo_alpha_is_minus_alpha(dtype):
+    # below lo * alpha the kernel clamps x: the quotient is then within a few ULP of lo,
+    # where hi = -1 and every result is -alpha exactly (the exact value within e^lo / u ULP)
+    clamp = ulp_sweep.celu_clamp_check(dtype)
+    assert clamp < (0.26 if dtype == np.float32 else 0.04)
+    rng = np.random.default_rng(5)
+    for alpha in [dtype(a) for a in (*np.exp2(rng.uniform(-120, 120, 20)), 1.7, 3e-39)]:
+        lo_a = dtype(_math._F32[0] if dtype == np.float32 else _math._F64[0]) * alpha
+        x = np.array([np.nextafter(lo_a, -np.inf), lo_a * 2, -np.inf], dtype)
+        with np.errstate(over="ignore"):
+            got = en.celu(x, float(alpha))
+        assert (got == -alpha).all(), (alpha, got)
+
+
+def test_celu_search_finds_its_largest_errors_below_its_bound():
+    # the search places x / alpha at the quotients where CELU's bound is largest and alpha
+    # where the result is just below a power of 2.  Its worst error there is well above a
+    # random input's (so it measures), and within the bound of its quotient
     err, x, a = ulp_sweep.celu_search(points=4, tries=256, stride=4099)
-    assert 0.8 < err <= 1.0
     xs, al = np.array([x], np.float32), np.float32(a)
     ref = np.float64(al) * np.expm1(np.float64(xs[0]) / np.float64(al))
     got = en.celu(xs, float(al))[0]
     assert abs(got - ref) / np.spacing(np.float32(abs(ref))) == pytest.approx(err)
+    assert 0.8 < err <= _celu_bound_at(xs, al)[0] + 2.0**-20
+
+
+def _celu_bound_at(x, alpha):
+    """CELU's bound where the kernel's quotient may lie: the largest B(u) of x / alpha
+    rounded and its two neighbours (``_math.celu``: nearest, or next to it)."""
+    u = x / x.dtype.type(alpha)
+    with np.errstate(invalid="ignore"):
+        nb = [np.nextafter(u, -np.inf), u, np.nextafter(u, 0)]
+        return np.max([ulp_sweep.celu_alpha_bound(v) for v in nb], axis=0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_celu_alpha_bound_holds_at_random_alphas(dtype):
+    """B(u) bounds the library's CELU errors: 45 alphas (subnormal to the largest, and the
+    edges of the scaling), on quotients spread over the normal range and over the branch
+    (x = alpha u rounded); where x / alpha is below the normal range the result is x
+    itself.  Slack: the references' own errors (float64: longdouble's ~2^-11 of an ULP)."""
+    rng = np.random.default_rng(12)
+    info = np.finfo(dtype)
+    if dtype == np.float32:
+        bits = rng.integers(0x80800000, 0xC1900000, 2000, dtype=np.uint32)  # to -18
+        u = np.concatenate([bits.view(np.float32), -rng.uniform(0, 18, 2000).astype(dtype)])
+        slack, big = 2.0**-20, 2.0**59
+    else:
+        u = np.concatenate([-np.exp2(rng.uniform(-1022, 5.3, 2000)), -rng.uniform(0, 40, 2000)])
+        slack, big = 2.0**-9, 2.0**890
+    lo, hi = np.log2(float(info.smallest_subnormal)), np.log2(float(info.max))
+    alphas = [*np.exp2(rng.uniform(lo, hi, 40)), big, float(np.nextafter(dtype(big), 0)), 1.7]
+    alphas += [float(info.smallest_subnormal), float(info.max)]
+    for alpha in [dtype(a) for a in alphas]:
+        with np.errstate(all="ignore"):
+            x = (u * alpha).astype(dtype)
+            x = x[np.isfinite(x) & (x < 0)]
+            got = en.celu(x, float(alpha))
+            err = ulp_sweep.ulp_error(got, ulp_sweep.reference64("celu", x, float(alpha)))
+            tiny = np.abs(x / alpha) < info.tiny  # x / alpha below the normal range
+            lo_a = dtype(_math._F32[0] if dtype == np.float32 else _math._F64[0]) * alpha
+            bound = _celu_bound_at(x, alpha)
+        assert (got[tiny] == x[tiny]).all(), alpha
+        rest = ~tiny & (x >= lo_a)
+        assert not np.isnan(bound[rest]).any(), alpha
+        over = rest & (err > bound + slack)
+        assert not over.any(), (alpha, x[over][:3], err[over][:3], bound[over][:3])
 
 
 def _elu_ulp(x, alpha):
@@ -262,4 +341,10 @@ def test_elu_alpha_bound_where_hi_is_a_power_of_two():
 @pytest.mark.slow
 def test_elu_alpha_bound_exhaustive():
     bound, at = ulp_sweep.elu_alpha_bound32()
+    assert bound < 1.0, at
+
+
+@pytest.mark.slow
+def test_celu_alpha_bound_exhaustive():
+    bound, at = ulp_sweep.celu_alpha_bound32()
     assert bound < 1.0, at

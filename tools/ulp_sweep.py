@@ -328,35 +328,54 @@ _LIMITS = {
 @njit(parallel=True)
 def _parts(x, hi, lo):
     for i in prange(x.size):
-        hi[i], lo[i], _, _ = _math._expm1_parts(x[i], _math.work(x[i]))
+        hi[i], lo[i] = _math._expm1_parts(x[i], _math.work(x[i]))
 
 
-def elu_alpha_bound(x: np.ndarray) -> np.ndarray:
-    """B(x) of ELU at each float32 or float64 x < 0 (NaN elsewhere): no alpha's error at x
-    exceeds it.  The reference is libm's expm1 in double for float32 (its error, < 2^-52
-    relative, moves B by < 2^-28) and longdouble's for float64 (~2^-64: ~2^-11)."""
-    dt = x.dtype.type
-    u, smin, nmin, amin = _LIMITS[dt]
+def _parts_and_exact(x: np.ndarray):
+    """(hi, lo, E) of ``_math._expm1_parts`` at each x and the exact E = expm1(x), in a wider
+    type: double for float32 (libm's error, < 2^-52 relative, moves B by < 2^-28),
+    longdouble for float64 (~2^-64: ~2^-11)."""
     hi, lo = np.empty_like(x), np.empty_like(x)
     _parts(x, hi, lo)
-    wide = np.longdouble if dt is np.float64 else np.float64
-    with np.errstate(all="ignore"):  # x = -0.0, NaN: left out below
-        e, hi, lo = np.expm1(x.astype(wide)), hi.astype(wide), lo.astype(wide)
-        mag = np.abs(e)
-        rel = np.abs((hi - e) + lo) / mag / u
-        rho = np.abs(lo) / mag
+    wide = np.longdouble if x.dtype == np.float64 else np.float64
+    with np.errstate(all="ignore"):  # x = -0.0, NaN: the callers leave them out
+        return hi.astype(wide), lo.astype(wide), np.expm1(x.astype(wide))
+
+
+def _bound(dt, hi, err, hi_err, lo_max, mag, floor):
+    """B of one input for every alpha whose result is normal (see above), with (CELU: bounds
+    of) err >= |hi + lo - E|, hi_err >= |hi - E|, lo_max >= |lo| and mag <= |E| (E the exact
+    expm1, lo the low part: CELU's with its remainder term), and the error ``floor`` that a
+    p below the normal range can add (in ULPs).  Also rel and rho (see above)."""
+    u = _LIMITS[dt][0]
+    with np.errstate(all="ignore"):
+        rel = err / mag / u
+        rho = lo_max / mag
         m, ex = np.frexp(2 * rho)  # 2 rho = m 2^ex, m in [0.5, 1): floor(log2(2 rho-)) below
         step = np.where(rho > 0, np.ldexp(np.ones_like(rho) / 2, ex - 1 - (m == 0.5)), 0)
-        sub_p = np.minimum(smin / (2 * amin * mag * u), rho / u)
-        normal = 0.5 + rel + np.maximum(step, np.maximum(sub_p, 2.0**-40))
+        normal = 0.5 + rel + np.maximum(step, floor)
         # Where hi is a power of 2, alpha * hi is a float with a spacing of at least
         # |alpha hi| u on either side; if also |lo| < |hi| u / 2 (less a little for p's
         # rounding), the FMA's sum lies within half of it, and every alpha's result is alpha
         # * hi itself: off by |hi - E| / |E| / u.  In float32 that is x < -17.33 (hi = -1:
         # s - 1 rounds for k <= -25, and hi + lo is half an ULP off), where the general bound
         # would be 1.0000000099 (x = -17.674215) and the error is at most 0.354
-        pow2 = (np.abs(np.frexp(hi)[0]) == 0.5) & (np.abs(lo) < np.abs(hi) * u / 2 * (1 - 2 * u))
-        normal = np.where(pow2, np.minimum(normal, np.abs(hi - e) / mag / u), normal)
+        pow2 = (np.abs(np.frexp(hi)[0]) == 0.5) & (lo_max < np.abs(hi) * u / 2 * (1 - 2 * u))
+        return np.where(pow2, np.minimum(normal, hi_err / mag / u), normal), rel, rho
+
+
+def elu_alpha_bound(x: np.ndarray) -> np.ndarray:
+    """B(x) of ELU at each float32 or float64 x < 0 (NaN elsewhere): no alpha's error at x
+    exceeds it."""
+    dt = x.dtype.type
+    u, smin, nmin, amin = _LIMITS[dt]
+    hi, lo, e = _parts_and_exact(x)
+    with np.errstate(all="ignore"):
+        mag = np.abs(e)
+        err = np.abs((hi - e) + lo)
+        sub_p = np.minimum(smin / (2 * amin * mag * u), np.abs(lo) / mag / u)
+        floor = np.maximum(sub_p, 2.0**-40)
+        normal, rel, rho = _bound(dt, hi, err, np.abs(hi - e), np.abs(lo), mag, floor)
         sub_t = np.where(amin * mag < nmin, 0.5 + rel / 2 + np.minimum(0.5, rho / (2 * u)), 0)
         b = np.maximum(np.maximum(normal, 0.5 + (normal + 2.0**-16) / 2), sub_t)
     return np.where(x < 0, b.astype(np.float64), np.nan)
@@ -377,6 +396,103 @@ def elu_alpha_bound32(stride: int = 1, chunk: int = 1 << 22) -> tuple[float, flo
 
     with ThreadPoolExecutor(numba.get_num_threads()) as pool:
         found = list(pool.map(one, range(0x80000001, 1 << 32, chunk * stride)))
+    return max(found)
+
+
+# -- "any alpha": CELU's bound ---------------------------------------------------------------
+# CELU's branch (``_math.celu``) is ELU's at the quotient.  w = x (clamped to [lo alpha, 0])
+# and alpha, both times a power of 2 for most alphas (see ``_math._tiny_scale``; no digit
+# changes), give u = w / alpha rounded (within 1.5 ULP: ``_math._reciprocal`` and one
+# correction step), rem = w - alpha u (one FMA: exact, or rounded once), the parts hi + lo of
+# expm1(u), and R = fl(alpha hi + fl(alpha lo + c)) with c = fl(rem (1 + fl(hi + lo))).  With
+# d = w / alpha - u (|d| <= dmax, ``d_ulps`` spacings of u) that is ELU's R at u with
+# lo' = lo + c / alpha against E' = expm1(u + d) = E + e^u (e^d - 1), E = expm1(u):
+#
+#   c / alpha - (E' - E) = d (1 + e1) ((1 + eta)(1 + theta) - 1) + d ((1 + e1) - e^u)
+#                          - e^u (e^d - 1 - d)
+#
+# (|eta|, |theta| <= u the roundings of rem and of c, 1 + e1 - e^u = (hi + lo - E) + zeta
+# (hi + lo), |zeta| <= u), so |hi + lo' - E'| <= |hi + lo - E| + dmax (2.01 u |1 + e1| +
+# |hi + lo - E| + 1.01 u |hi + lo|) + 0.51 e^u dmax^2, and |E'| >= |E| - dE, dE = e^u dmax
+# (1 + 2 dmax).  ELU's B then holds with these bounds in place of rel, rho and |hi - E|
+# (``_bound``).  The remainder term is second-order in d: dmax of 2^10 ULP instead of 4 moves
+# the maximum by less than 2^-9.  Until 2026-12-07 the term was s rem (1 + r), which leaves
+# out e^u d r^2 / 2, up to 0.06 ULP: no bound below 1 was possible.
+#
+# Normal quotients only, with u >= lo (1 + 2^-20): the result T = alpha E' is then normal and
+# at least 2^-86 (float32; 2^-947 in float64): |celu(x)| >= min(|x|, alpha) / 2, and x and
+# alpha are scaled by 2^64 (2^128) where alpha < 2^59 (2^890), elsewhere T >= 2^59 2^-126
+# / 2.  So a p below the normal range adds at most smin / 2 / (T_min u) ULP (2^-40 in
+# float32).  A result the scaling puts below the normal range rounds twice: 1/2 + B / 2 at
+# most.  Elsewhere:
+# * |x / alpha| < 2^-126 (2^-1022): the exact value is x (1 + x / (2 alpha) + ...), which
+#   rounds to x, and the kernel returns x: hi + lo = u (or 0) is too small to move rem
+#   (1 + e1) = rem, and alpha u + rem = w (tested on random alphas and inputs there).
+# * x < lo alpha: w is fl(lo alpha), u lies within a few ULP of lo, where hi = -1 and the
+#   ``pow2`` case of ``_bound`` holds (``celu_alpha_bound`` checks that), so R = -alpha
+#   exactly, and the exact value lies within e^lo / u ULP of -alpha (0.26 in float32, 0.04
+#   in float64).
+_CELU_T_MIN = {np.float32: 2.0**-86, np.float64: 2.0**-947}
+_CELU_LO = {np.float32: float(_math._F32[0]), np.float64: float(_math._F64[0])}
+
+
+def _celu_normal(u: np.ndarray, d_ulps: float) -> np.ndarray:
+    """CELU's B(u) where the result is normal (``_bound`` with the remainder term's bounds)."""
+    dt = u.dtype.type
+    eps, smin, _, _ = _LIMITS[dt]
+    hi, lo, e = _parts_and_exact(u)
+    with np.errstate(all="ignore"):
+        w = u.astype(e.dtype)
+        dmax = d_ulps * np.spacing(np.abs(w))
+        eu = e + 1  # e^u, exact enough: its error is a fraction of dmax's terms
+        pe = np.abs((hi - e) + lo)
+        hl = np.abs(hi + lo)
+        one_e1 = eu + pe + 1.01 * eps * hl  # >= |1 + fl(hi + lo)|
+        d_e = eu * dmax * (1 + 2 * dmax)
+        err = pe + dmax * (2.01 * eps * one_e1 + pe + 1.01 * eps * hl) + 0.51 * eu * dmax**2
+        lo_max = np.abs(lo) + dmax * one_e1 * (1 + 2.01 * eps)
+        mag = np.abs(e) - d_e
+        floor = smin / (2 * _CELU_T_MIN[dt] * eps)
+        return _bound(dt, hi, err, np.abs(hi - e) + d_e, lo_max, mag, floor)[0]
+
+
+def celu_alpha_bound(u: np.ndarray, d_ulps: float = 4.0) -> np.ndarray:
+    """B(u) of CELU at each float32 or float64 quotient u (see above): no alpha's error where
+    x / alpha rounds to u exceeds it.  NaN outside [lo (1 + 2^-20), -smallest normal]."""
+    nmin = _LIMITS[u.dtype.type][2]
+    normal = _celu_normal(u, d_ulps)
+    with np.errstate(invalid="ignore"):
+        b = np.maximum(normal, 0.5 + normal / 2)
+        ok = (u <= -nmin) & (u >= _CELU_LO[u.dtype.type] * (1 + 2.0**-20))
+    return np.where(ok, b.astype(np.float64), np.nan)
+
+
+def celu_clamp_check(dt, d_ulps: float = 4.0) -> float:
+    """The largest B(u) of CELU's quotients within 2^-20 of lo, where the comment above needs
+    R = -alpha exactly: the ``pow2`` case with hi = -1 (B = |hi - E'| / |E'| / u < 1/2
+    there, and every other case gives at least 1/2); NaN if any u there is not one."""
+    lo_u = _CELU_LO[dt]
+    u = np.linspace(lo_u * (1 + 2.0**-20), lo_u * (1 - 2.0**-20), 4097).astype(dt)
+    b = _celu_normal(u, d_ulps)  # below 1/2 only in the pow2 case
+    hi, _, _ = _parts_and_exact(u)
+    return float(b.max()) if (hi == -1).all() and b.max() < 0.5 else float("nan")
+
+
+def celu_alpha_bound32(stride: int = 1, chunk: int = 1 << 22, d_ulps: float = 4.0):
+    """(max of CELU's B(u), its u) over every normal negative float32 quotient u >= lo (1 +
+    2^-20) (every ``stride``-th bit pattern), chunks on Numba's threads."""
+
+    def one(start: int) -> tuple[float, float]:
+        bits = np.arange(start, min(start + chunk * stride, 0xFF800000), stride, dtype=np.uint64)
+        u = bits.astype(np.uint32).view(np.float32)
+        b = celu_alpha_bound(u, d_ulps)
+        if np.isnan(b).all():
+            return 0.0, 0.0
+        i = int(np.nanargmax(b))
+        return float(b[i]), float(u[i])
+
+    with ThreadPoolExecutor(numba.get_num_threads()) as pool:
+        found = list(pool.map(one, range(0x80800000, 0xFF800000, chunk * stride)))
     return max(found)
 
 
@@ -407,9 +523,8 @@ def celu_search(
     points: int = 40, tries: int = 2000, stride: int = 97
 ) -> tuple[float, float, float]:
     """(worst error, its x, its alpha) of float32 CELU where an error is likeliest to come
-    near 1 ULP: CELU has no bound like ELU's (x / alpha ties its error to alpha's digits, and
-    its remainder term's errors add to those of the same expm1 parts), so this searches.  At
-    the ``points`` inputs u with the largest B(u) among every ``stride``-th negative float32,
+    near 1 ULP: how near its bound (``celu_alpha_bound``) real alphas come.  At the
+    ``points`` quotients u with the largest B(u) among every ``stride``-th negative float32,
     ``tries`` alphas that put alpha * expm1(u) just below a power of 2 (``worst_alphas``,
     also times 2^-3 and 2^5), and x = alpha * u rounded and its two neighbours: x / alpha
     is then u or next to it, off by a fraction of its ULP that the alphas vary.  Through
@@ -418,7 +533,7 @@ def celu_search(
 
     bits = np.arange(0x80000001, 0xFF800000, stride, dtype=np.uint64)
     us = bits.astype(np.uint32).view(np.float32)
-    us = us[np.argsort(np.nan_to_num(elu_alpha_bound(us)))[::-1][:points]]
+    us = us[np.argsort(np.nan_to_num(celu_alpha_bound(us)))[::-1][:points]]
     worst = (0.0, 0.0, 0.0)
     for u in us:
         al = worst_alphas(float(u), tries)
@@ -453,6 +568,26 @@ def alpha_bound_report(float64: bool, stride: int = 1, n: int = 10**7, tries: in
     )
 
 
+def celu_bound_report(float64: bool, stride: int = 1, n: int = 10**7):
+    """(max of CELU's B(u), a line that reports it): over every normal float32 quotient in
+    its range (every ``stride``-th) or ``values64(n)`` as quotients; with the clamp's
+    case (``celu_clamp_check``)."""
+    dt = np.float64 if float64 else np.float32
+    if float64:
+        u = values64(n)
+        b = celu_alpha_bound(u)
+        i = int(np.nanargmax(b))
+        bound, at, inputs = float(b[i]), float(u[i]), f"{n} float64 quotients"
+    else:
+        bound, at = celu_alpha_bound32(stride)
+        inputs = "every normal float32 quotient" + (f" / {stride}" if stride > 1 else "")
+    clamp = celu_clamp_check(dt)
+    return max(bound, clamp), (
+        f"celu {np.dtype(dt).name} any alpha, {inputs}: error <= {bound:.4f} ULP (B(u) at "
+        f"most, at u = x / alpha = {at!r}); below lo * alpha: -alpha, {clamp:.4f} ULP at most"
+    )
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument(
@@ -484,22 +619,25 @@ def main(argv=None) -> int:
     p.add_argument(
         "--any-alpha",
         action="store_true",
-        help="ELU's bound for every alpha (B(x), see alpha_bound_report), and in float32 "
-        "CELU's worst error where it is likeliest (celu_search); --fn, --alpha and --grads "
-        "do not apply",
+        help="ELU's and CELU's bounds for every alpha (B, see alpha_bound_report and "
+        "celu_bound_report), and in float32 CELU's worst error where its bound is largest "
+        "(celu_search); --fn, --alpha and --grads do not apply",
     )
     args = p.parse_args(argv)
     if args.any_alpha:
         bound, line = alpha_bound_report(args.float64, args.stride, args.n)
         print(line, flush=True)
+        cbound, line = celu_bound_report(args.float64, args.stride, args.n)
+        print(line, flush=True)
+        ok = bound < BOUND["elu"] and cbound < BOUND["celu"]
         if args.float64:
-            return 0 if bound < BOUND["elu"] else 1
+            return 0 if ok else 1
         err, x, a = celu_search(stride=max(97, args.stride))
         print(
-            f"celu float32, no bound: searched where it is likeliest, {err:.3f} ULP at worst "
+            f"celu float32, searched where its bound is largest: {err:.3f} ULP at worst "
             f"(x = {x!r}, alpha = {a!r})"
         )
-        return 0 if bound < BOUND["elu"] and err <= BOUND["celu"] else 1
+        return 0 if ok and err <= cbound else 1
     if "all" in args.fn:
         args.fn = list(FNS32)
     alphas = args.alpha + random_alphas(args.random_alphas, args.seed)

@@ -585,7 +585,7 @@ def _reduce_parts(x, K):
 
 @jitable
 def _expm1_parts(x, K):
-    """expm1(x) for x <= 0 in x's precision as an unevaluated sum hi + lo; also (s, r).
+    """expm1(x) for x <= 0 in x's precision as an unevaluated sum (hi, lo).
 
     ``K`` is ``_F32`` or ``_F64``.  x > 0 and NaN give no meaningful value (the callers
     select x itself there).  With s = 2**k and r = x - k ln2:
@@ -593,7 +593,7 @@ def _expm1_parts(x, K):
     first two terms are exact and are added error-free (Fast2Sum: |s - 1| >= |s*r| for k < 0,
     s - 1 = 0 for k = 0); the rest is small.  So ``alpha*hi + alpha*lo`` (one FMA) is within
     1 ULP for any alpha, in float32 without a float64 anywhere.  A caller whose input has a
-    low part x_lo adds s * x_lo * (1 + r) (to first order) with the returned s and r.
+    low part x_lo adds x_lo * e^x = x_lo * (1 + (hi + lo)) (to first order in x_lo: CELU).
     """
     ln2_lo, h, one = K[4], K[7], K[8]
     k, r, s = _reduce_parts(x, K)
@@ -604,7 +604,7 @@ def _expm1_parts(x, K):
     if K[11]:  # the true r is r - k*ln2_lo: to first order expm1 moves by -s*k*ln2_lo*(1+r)
         sk = s * k
         tail = fma(fma(sk, r, sk), -ln2_lo, tail)
-    return hi, fma(sr * r, horner(r, h), tail), s, r
+    return hi, fma(sr * r, horner(r, h), tail)
 
 
 @jitable
@@ -999,7 +999,7 @@ def elu(x, alpha):
     zero = a0 == 0
     a = math.copysign(like(v, 1.0), a0) if zero else a0 * ps
     post = like(v, 0.0) if zero else post
-    hi, lo, _, _ = _expm1_parts(v, work(v))
+    hi, lo = _expm1_parts(v, work(v))
     neg = fma(a, hi, a * lo) * post
     if v < 0:
         return neg
@@ -1017,7 +1017,7 @@ def selu(x, alpha):
     The constants are hi + lo pairs in x's precision: each product is rounded once."""
     v = real(x)
     K = work(v)
-    hi, lo, _, _ = _expm1_parts(v, K)
+    hi, lo = _expm1_parts(v, K)
     (sa, sa_lo), (sc, sc_lo) = K[9], K[10]
     neg = fma(sa, hi, fma(sa_lo, hi, sa * lo))
     pos = sc * v if sc_lo == 0 else fma(sc, v, sc_lo * v)  # (folded) 0 * inf would be NaN
@@ -1049,14 +1049,19 @@ def celu(x, alpha):
     # is then up to 3x larger, as are its roundings: float32 CELU at alpha = 1.7 rose to 1.008
     # ULP (x = -0.5474841, one of all 2^31 negative floats; 2026-12-04 to 12-06)
     u = fma(fma(-u, a, w) * pre, inv, u)
-    # rem = w - a*u by FMA (exact, see _reciprocal): the quotient's error times a.  It enters as
-    # s * rem * (1 + r).  For tiny x, a*u + rem is x itself, even where u is subnormal.
+    # rem = w - a*u by FMA (exact, see _reciprocal): the quotient's error d = w/a - u times a.
+    # a * expm1(u + d) = a * expm1(u) + rem * e^u * (1 + d/2 + ...), and e^u = 1 + (hi + lo):
+    # the remainder term is rem * (1 + (hi + lo)), one addition and one FMA.  (Until
+    # 2026-12-07 it was s * rem * (1 + r), three operations, which leaves out rem * s * r*r/2:
+    # up to about 0.06 ULP, too much for a bound valid for every alpha, see
+    # ``tools/ulp_sweep.py --any-alpha``.)  For tiny x, a*u + rem is x itself, even where u
+    # is subnormal (hi + lo is then u, tiny).
     rem = fma(-u, a, w)
-    hi, lo, s, r = _expm1_parts(u, K)
+    hi, lo = _expm1_parts(u, K)
     # a * lo inside the FMA, unrounded: the remainder term, below the result's ULP, takes the
     # rounding instead (until 2026-12-06 a * lo was rounded on its own: 1.0015 ULP at alpha
     # = 3e-30, x = -9.066675e-31)
-    neg = fma(a, hi, fma(a, lo, (s * rem) * (K[8] + r)))
+    neg = fma(a, hi, fma(a, lo, fma(rem, hi + lo, rem)))
     # at least -alpha (one vmaxps, -alpha being a per-call constant): CELU's range, so no
     # correctly rounded value moves.  Where the clamp lo * a overflows, alpha > max / 18
     # (float32; max / 40 in float64), x = -inf stays -inf there and the remainder is
