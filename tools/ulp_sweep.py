@@ -444,7 +444,7 @@ def _celu_normal(u: np.ndarray, d_ulps: float) -> np.ndarray:
     with np.errstate(all="ignore"):
         w = u.astype(e.dtype)
         dmax = d_ulps * np.spacing(np.abs(w))
-        eu = e + 1  # e^u, exact enough: its error is a fraction of dmax's terms
+        eu = np.exp(w)  # e^u (e + 1 loses its relative accuracy where e nears -1)
         pe = np.abs((hi - e) + lo)
         hl = np.abs(hi + lo)
         one_e1 = eu + pe + 1.01 * eps * hl  # >= |1 + fl(hi + lo)|
