@@ -18,9 +18,9 @@ exceeded (ELU/CELU 1 ULP, SELU and gradients 2 ULP).  ``--fn all``: every functi
 
 ``--any-alpha`` bounds ELU's error for every alpha at once (B(x) below: the error at x that
 no alpha can exceed, from the kernel's hi + lo and the reference alone), over every negative
-float32, or with ``--float64`` over the float64 inputs below; exit status 1 if it reaches 1.
-In float32 it also searches CELU, which has no such bound, where its error is likeliest to
-come near 1 ULP (``celu_search``).
+float32, or with ``--float64`` over the float64 inputs below, and CELU's at every quotient
+x / alpha (``celu_alpha_bound``); exit status 1 if either reaches 1.  In float32 it also
+searches CELU where its bound is largest, for how near real alphas come (``celu_search``).
 
 ``--grads random`` gives the gradients grads of random sign and magnitude (2^-140 to 2^20)
 instead of 1, so that their results also reach the subnormals and the smallest normals.
