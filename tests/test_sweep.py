@@ -52,7 +52,9 @@ def test_strided_sweep_random_grads(fn, alpha):
     g = ulp_sweep.random_grads(1 << 16, 0)
     assert np.abs(g).min() < 2.0**-120 and np.abs(g).max() > 2.0**10
     worst, steps = ulp_sweep.sweep(fn, alpha, stride=4099, chunk=1 << 16, grads="random")
-    assert worst <= 2.0 and steps <= 2
+    # ELU's from y rounds twice, y + alpha (relative u at most: 1 ULP of the result) and the
+    # product (half): 1.5 for every alpha and grad (slack: the reference's 2^-53)
+    assert worst <= (1.5 + 2.0**-20 if fn == "elu_grad_y" else 2.0) and steps <= 2
 
 
 @pytest.mark.slow
@@ -91,8 +93,10 @@ def test_float64_celu_sweep_at_extreme_alphas(fn, alpha):
 @pytest.mark.parametrize("fn", ["elu_grad_y", "celu_grad_y", "selu_grad_y"])
 def test_float64_sweep_grad_from_y(fn):
     # y from the same 10^6 inputs, grads of random sign and magnitude: the sum y + alpha and
-    # the product round separately (up to 1.5 ULP; CELU's quotient is corrected in between)
-    assert ulp_sweep.sweep64(fn, 0.3, n=10**6, grads="random") <= 2.0
+    # the product round separately (ELU and SELU up to 1.5 ULP, see the float32 test above;
+    # slack: longdouble's ~2^-11; CELU's quotient is corrected in between, 2)
+    bound = 2.0 if fn == "celu_grad_y" else 1.5 + 2.0**-9
+    assert ulp_sweep.sweep64(fn, 0.3, n=10**6, grads="random") <= bound
 
 
 def test_float64_sweep_measures_errors():
