@@ -335,9 +335,12 @@ def _reduce(x, lo, single, exact=True):
     """Clamp x to [lo, 0] (NaN stays NaN); return (t, r, c): x = k ln2 + r + c, bits(t) = k + C.
 
     ``c`` is the rounding error of ``r`` (float64 with ``exact`` only; the float32 path does
-    not need it).  ``exact=False`` (float64): r = x - k ln2 rounded once (one FMA with ln
-    2's low part) and c = 0: up to half an ULP of r, |r| <= ln2 / 2, which moves exp(r) by
-    at most 0.35 of its ULP (see ``scaled_exp``).
+    not need it).  ``exact=False`` (float64), and ``single`` (float32 results computed in
+    float64: CELU's gradient from x): r = x - k ln2 rounded once (one FMA with ln 2's low
+    part) and c = 0: up to half an ULP of r, |r| <= ln2 / 2, which moves exp(r) by at most
+    0.35 of its ULP (see ``scaled_exp``).  Until 2026-12-07 ``single`` left ln 2's low part
+    out: k * 1.9e-10 for k down to -150, up to 0.4 of a float32 ULP (float32 CELU's
+    gradient from x 0.890 ULP at alpha 1.7, x = -144.94969; 0.502 with it).
     lo = -inf: no clamp at all, for callers that keep the result only where x is in
     [-745, 0] or NaN: a lane x > 0 computes exp(x) itself (garbage, inf or NaN), which
     they discard.  Its FP flags are all it leaves: the ufuncs clear those their results do
@@ -352,7 +355,7 @@ def _reduce(x, lo, single, exact=True):
     k = t - _MAGIC
     hi = fma(k, -_LN2_HI, x)  # exact: _LN2_HI has 32 bits and |k| < 2**11
     if single:
-        return t, hi, 0.0
+        return t, fma(k, -_LN2_LO, hi), 0.0
     if not exact:
         return t, fma(k, -_LN2_LO, hi), 0.0
     lo_ = k * _LN2_LO
