@@ -222,7 +222,7 @@ def test_celu_alpha_bound_strided():
     c64 = ulp_sweep.celu_alpha_bound(u64)
     assert np.nanmax(c64) < 1.0 and np.nanmax(ulp_sweep.celu_alpha_bound(u64, 1024)) < 1.0
     # defined on normal quotients in [lo (1 + 2^-20), 0) only
-    lo = float(_math._F32[0])
+    lo = ulp_sweep._CELU_LO[np.float32]
     u = np.array([-1e-39, -0.0, 1.0, lo * 1.001, np.nan, -1e-30, lo], np.float32)
     assert np.isnan(ulp_sweep.celu_alpha_bound(u)[:5]).all()
     assert not np.isnan(ulp_sweep.celu_alpha_bound(u)[5:]).any()
@@ -236,7 +236,7 @@ def test_celu_below_lo_alpha_is_minus_alpha(dtype):
     assert clamp < (0.26 if dtype == np.float32 else 0.04)
     rng = np.random.default_rng(5)
     for alpha in [dtype(a) for a in (*np.exp2(rng.uniform(-120, 120, 20)), 1.7, 3e-39)]:
-        lo_a = dtype(_math._F32[0] if dtype == np.float32 else _math._F64[0]) * alpha
+        lo_a = dtype(ulp_sweep._CELU_LO[dtype]) * alpha
         x = np.array([np.nextafter(lo_a, -np.inf), lo_a * 2, -np.inf], dtype)
         with np.errstate(over="ignore"):
             got = en.celu(x, float(alpha))
@@ -289,7 +289,7 @@ def test_celu_alpha_bound_holds_at_random_alphas(dtype):
             got = en.celu(x, float(alpha))
             err = ulp_sweep.ulp_error(got, ulp_sweep.reference64("celu", x, float(alpha)))
             tiny = np.abs(x / alpha) < info.tiny  # x / alpha below the normal range
-            lo_a = dtype(_math._F32[0] if dtype == np.float32 else _math._F64[0]) * alpha
+            lo_a = dtype(ulp_sweep._CELU_LO[dtype]) * alpha
             bound = _celu_bound_at(x, alpha)
         assert (got[tiny] == x[tiny]).all(), alpha
         rest = ~tiny & (x >= lo_a)

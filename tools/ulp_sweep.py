@@ -39,6 +39,7 @@ reaches 600."""
 from __future__ import annotations
 
 import argparse
+import functools
 import math
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -381,22 +382,26 @@ def elu_alpha_bound(x: np.ndarray) -> np.ndarray:
     return np.where(x < 0, b.astype(np.float64), np.nan)
 
 
-def elu_alpha_bound32(stride: int = 1, chunk: int = 1 << 22) -> tuple[float, float]:
-    """(max of B(x), its x) over every negative float32 (every ``stride``-th bit pattern),
-    chunks on Numba's threads (NumPy releases the GIL in its loops)."""
+def _max_over_float32(bound, start: int, stop: int, stride: int, chunk: int):
+    """(max of ``bound(x)``, its x) over the float32 bit patterns start..stop (every
+    ``stride``-th), chunks on Numba's threads (NumPy releases the GIL in its loops)."""
 
     def one(lo: int) -> tuple[float, float]:
-        bits = np.arange(lo, min(lo + chunk * stride, 1 << 32), stride, dtype=np.uint64)
+        bits = np.arange(lo, min(lo + chunk * stride, stop), stride, dtype=np.uint64)
         x = bits.astype(np.uint32).view(np.float32)
-        b = elu_alpha_bound(x)
-        if np.isnan(b).all():  # the NaN bit patterns
+        b = bound(x)
+        if np.isnan(b).all():  # the NaN bit patterns, or none in the bound's range
             return 0.0, 0.0
         i = int(np.nanargmax(b))
         return float(b[i]), float(x[i])
 
     with ThreadPoolExecutor(numba.get_num_threads()) as pool:
-        found = list(pool.map(one, range(0x80000001, 1 << 32, chunk * stride)))
-    return max(found)
+        return max(pool.map(one, range(start, stop, chunk * stride)))
+
+
+def elu_alpha_bound32(stride: int = 1, chunk: int = 1 << 22) -> tuple[float, float]:
+    """(max of B(x), its x) over every negative float32 (every ``stride``-th bit pattern)."""
+    return _max_over_float32(elu_alpha_bound, 0x80000001, 1 << 32, stride, chunk)
 
 
 # -- "any alpha": CELU's bound ---------------------------------------------------------------
@@ -480,20 +485,9 @@ def celu_clamp_check(dt, d_ulps: float = 4.0) -> float:
 
 def celu_alpha_bound32(stride: int = 1, chunk: int = 1 << 22, d_ulps: float = 4.0):
     """(max of CELU's B(u), its u) over every normal negative float32 quotient u >= lo (1 +
-    2^-20) (every ``stride``-th bit pattern), chunks on Numba's threads."""
-
-    def one(start: int) -> tuple[float, float]:
-        bits = np.arange(start, min(start + chunk * stride, 0xFF800000), stride, dtype=np.uint64)
-        u = bits.astype(np.uint32).view(np.float32)
-        b = celu_alpha_bound(u, d_ulps)
-        if np.isnan(b).all():
-            return 0.0, 0.0
-        i = int(np.nanargmax(b))
-        return float(b[i]), float(u[i])
-
-    with ThreadPoolExecutor(numba.get_num_threads()) as pool:
-        found = list(pool.map(one, range(0x80800000, 0xFF800000, chunk * stride)))
-    return max(found)
+    2^-20) (every ``stride``-th bit pattern)."""
+    bound = functools.partial(celu_alpha_bound, d_ulps=d_ulps)
+    return _max_over_float32(bound, 0x80800000, 0xFF800000, stride, chunk)
 
 
 def worst_alphas(x: float, n: int, dtype=np.float32) -> np.ndarray:

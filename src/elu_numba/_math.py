@@ -354,9 +354,7 @@ def _reduce(x, lo, single, exact=True):
     t = fma(x, _LOG2E, _MAGIC)
     k = t - _MAGIC
     hi = fma(k, -_LN2_HI, x)  # exact: _LN2_HI has 32 bits and |k| < 2**11
-    if single:
-        return t, fma(k, -_LN2_LO, hi), 0.0
-    if not exact:
+    if single or not exact:
         return t, fma(k, -_LN2_LO, hi), 0.0
     lo_ = k * _LN2_LO
     r = hi - lo_
