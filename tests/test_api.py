@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import mpmath
 import numba
 import numpy as np
@@ -384,6 +386,60 @@ def test_errors_are_raised_before_any_write(exc, msg, call):
         call(x, o)
     np.testing.assert_array_equal(o, 7.0)
     np.testing.assert_array_equal(x, before)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32])
+def test_alpha_beyond_float32_is_an_error_before_any_write(dtype):
+    """float32 and float16 arrays compute with alpha cast to float32: a finite alpha that
+    would become inf there, or a CELU alpha that would become 0, raises ValueError with no
+    warning and nothing written (until 2026-12-07 they gave NaN, with NumPy's cast
+    warning).  The edges: 2**128 - 2**103 is the first float64 that casts to inf; CELU's
+    alpha may be as small as float32's smallest subnormal; ELU's may round to 0."""
+    x = random_values(dtype, 300)
+    g = np.ones_like(x)
+    big = 2.0**128 - 2.0**103
+    calls = [
+        ("overflows float32", lambda a, o: en.elu(x, a, out=o)),
+        ("overflows float32", lambda a, o: en.elu_grad(g, x=x, alpha=a, out=o)),
+        ("overflows float32", lambda a, o: en.elu_grad(g, y=x, alpha=abs(a), out=o)),
+        ("overflows float32", lambda a, o: en.celu(x, abs(a), out=o)),
+        ("overflows float32", lambda a, o: en.celu_grad(g, y=x, alpha=abs(a), out=o)),
+    ]
+    tiny = [
+        ("rounds to 0 in float32", lambda a, o: en.celu(x, a, out=o)),
+        ("rounds to 0 in float32", lambda a, o: en.celu_grad(g, x=x, alpha=a, out=o)),
+        ("rounds to 0 in float32", lambda a, o: en.celu_grad(g, y=x, alpha=a, out=o)),
+    ]
+    for msg, call in calls:
+        for a in (1e39, -big, big, np.float64(3e300), -np.finfo(np.float64).max):
+            o, before = np.full_like(x, 7), x.copy()
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                with pytest.raises(ValueError, match=msg):
+                    call(a, o)
+                with pytest.raises(ValueError, match=msg):
+                    call(a, None)
+            np.testing.assert_array_equal(o, 7)
+            np.testing.assert_array_equal(x, before)
+    for msg, call in tiny:
+        for a in (1e-46, 2.0**-150, 1e-300):
+            o = np.full_like(x, 7)
+            with pytest.raises(ValueError, match=msg):
+                call(a, o)
+            np.testing.assert_array_equal(o, 7)
+    # the largest alphas that stay finite, and the smallest that stay > 0, work (float16
+    # results of ELU overflow to -inf there, as the float32 result rounded to float16 does)
+    f32 = np.finfo(np.float32)
+    for a in (float(np.nextafter(big, 0)), float(f32.max)):
+        assert not np.isnan(en.celu(x, a)).any() and not np.isnan(en.elu(x, a)).any()
+        y = en.elu(x.astype(np.float32), a)
+        assert np.isfinite(y).all() and (y[x < 0] < 0).all()
+    smallest = float(f32.smallest_subnormal)
+    for a in (smallest, 2.0**-150 * 1.0000001):
+        np.testing.assert_array_equal(en.celu(x, a), en.celu(x, smallest))
+    np.testing.assert_array_equal(en.elu(x, 1e-46), en.elu(x, 0.0))
+    with pytest.raises(ValueError, match="finite"):
+        en.elu(x, 10**400)  # an int beyond float64: ValueError, not float()'s OverflowError
 
 
 def test_float128_is_rejected():

@@ -197,9 +197,11 @@ def test_bad_input_messages_say_what_is_wrong(tmp_path, capsys):
         ["--fn", "celu", "--alpha", "0", "-o", "{dir}/y.npy"],
         ["--fn", "elu", "--alpha", "inf", "-o", "{dir}/y.npy"],
         ["--fn", "elu", "--in-place", "--dtype", "float64"],
+        ["--fn", "elu", "--alpha", "1e39", "-o", "{dir}/y.npy"],  # beyond float32 (the file's)
+        ["--fn", "celu", "--alpha", "1e-46", "--in-place"],  # 0 in float32
     ],
     ids=["same", "same-spelled", "symlink", "no-folder", "folder", "alpha-selu", "alpha-0",
-         "alpha-inf", "in-place-dtype"],
+         "alpha-inf", "in-place-dtype", "alpha-f32-inf", "alpha-f32-0"],
 )  # fmt: skip
 def test_bad_arguments_are_one_line(x32, capsys, args):
     (x32.parent / "link.npy").symlink_to(x32)
@@ -476,8 +478,9 @@ def test_demo_fails_when_a_check_fails(capsys, monkeypatch):
     assert "FAILED" in capsys.readouterr().out
 
 
-def test_demo_rejects_a_bad_alpha(capsys):
-    _one_line_error(capsys, cli.main(["demo", "--size", "1000", "--alpha", "-1"]))
+@pytest.mark.parametrize("alpha", ["-1", "1e39"])  # 1e39: beyond the float32 demo's range
+def test_demo_rejects_a_bad_alpha(capsys, alpha):
+    _one_line_error(capsys, cli.main(["demo", "--size", "1000", "--alpha", alpha]))
 
 
 def test_python_dash_m_without_arguments_runs_the_demo():

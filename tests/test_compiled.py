@@ -496,14 +496,14 @@ def test_float32_alpha_kept_per_value(first):
     for alpha in (first, -first, first):
         got = en.elu_grad(g, y=y, alpha=alpha)
         assert np.signbit(got[0]) == np.signbit(alpha)
-        assert np.signbit(_api._alpha32(alpha)) == np.signbit(alpha)
+        assert np.signbit(_api._alpha32(alpha, "elu")) == np.signbit(alpha)
         np.testing.assert_array_equal(got, [alpha, -0.5, 1.0])
     for i in range(300):
         alpha = 1.0 + i / 7  # 1/7 is not a float32: the kernel must see the rounded value
         np.testing.assert_array_equal(
             en.elu_grad(g, y=y, alpha=alpha), en.elu_grad(g, y=y, alpha=np.float32(alpha))
         )
-        assert _api._alpha32(alpha) == np.float32(alpha)
+        assert _api._alpha32(alpha, "elu") == np.float32(alpha)
     assert 0 < len(_api._ALPHA32) <= 256
 
 

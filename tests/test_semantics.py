@@ -767,6 +767,44 @@ def test_gradient_from_x_zeros_keep_the_products_sign(dtype, size):
             np.testing.assert_array_equal(np.signbit(got_s), np.signbit(g[:120]))
 
 
+@pytest.mark.parametrize("size", ["serial", "parallel"])
+def test_gradient_from_x_of_an_infinite_grad_is_infinite(dtype, size):
+    """An infinite grad where exp(x) is not 0 (x <= 0 above the exponent's range) gives an
+    infinity with the product's sign, as PyTorch's g * alpha * exp(x) does: every
+    activation, alpha (alpha = 1 runs kernels of its own) and entry point, at x = +-0 too,
+    serial and parallel.  Until 2026-12-07 the float64 loops without an alpha factor (ELU's
+    and CELU's at alpha = 1, CELU's float32 and float64 at every alpha) gave NaN where
+    expm1 of the reduced argument was <= 0: ``fma(q, p, q)`` with q = inf is inf - inf
+    (``_math._times_one_plus``)."""
+    from elu_numba import _cpu, scalar, ufuncs
+
+    gs = np.array([np.inf, -np.inf], dtype)
+    deep = -700.0 if dtype == np.float64 else -100.0  # below the kernels' blocks in range
+    xs = np.array([-0.0, 0.0, -1e-30, -0.3, -0.35, -1.0, -2.0, -30.0, deep, 1.0], dtype)
+    reps = 80 if size == "serial" else 2 * _cpu.PARALLEL_THRESHOLD // (gs.size * xs.size) + 1
+    g = np.tile(np.repeat(gs, xs.size), reps)
+    x1 = np.tile(xs, gs.size * reps)
+    for act in ACTS:
+        if act.name == "relu":
+            continue
+        for alpha in (1.0, 1.7, 0.5) if act.has_alpha else (1.0,):
+            kw = {"alpha": alpha} if act.has_alpha else {}
+            u = getattr(ufuncs, f"{act.name}_grad_x")
+            s = getattr(scalar, f"{act.name}_grad_x")
+            x = x1 * dtype(alpha) if act.name == "celu" else x1  # CELU's exp is of x / alpha
+            got_u = u(g, x, dtype(alpha)) if act.has_alpha else u(g, x)
+            got_s = np.array([s(a, b, **kw) for a, b in zip(g[:40], x[:40], strict=True)])
+            for got in (
+                act.grad(g, x=x, **kw),
+                act.grad(g.copy(), x=x, out=None, **kw),
+                act.grad(gc := g.copy(), x=x, out=gc, **kw),
+                act.grad(g, x=(xc := x.copy()), out=xc, **kw),
+                got_u,
+            ):
+                np.testing.assert_array_equal(got, g, f"{act.name} {alpha}")
+            np.testing.assert_array_equal(got_s, g[:40], f"{act.name} {alpha}")
+
+
 def test_gradient_from_y_below_the_output_range(dtype):
     """A y no activation gives (y = -inf, or y so far below -alpha that the CELU quotient
     y / alpha overflows) still gets the formula's value: g * (y + alpha), g * (y / alpha +

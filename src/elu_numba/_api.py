@@ -75,7 +75,12 @@ def _check_alpha(alpha: Any, fn: str, *, positive=False, nonnegative=False) -> f
         not isinstance(alpha, (Real, np.floating, np.integer)) or isinstance(alpha, bool)
     ):
         raise TypeError(f"{fn}: alpha must be a real number, got {type(alpha).__name__}")
-    a = float(alpha)
+    try:
+        a = float(alpha)
+    except OverflowError:  # an int beyond float64's range (float() raises, not inf)
+        raise ValueError(
+            f"{fn}: alpha must be finite, got an integer of {alpha.bit_length()} bits"
+        ) from None
     if not math.isfinite(a):
         raise ValueError(f"{fn}: alpha must be finite, got {a!r}")
     if positive and not a > 0:
@@ -307,7 +312,7 @@ def _launch(plan: tuple, mode: str, flats: list, target: np.ndarray, alpha) -> N
     if type(alpha) is float and alpha == 1.0 and unit:
         alpha = None
     else:
-        alpha = float(alpha) if typ is np.float64 else _alpha32(alpha)
+        alpha = float(alpha) if typ is np.float64 else _alpha32(alpha, name)
         if alpha == 1 and unit:  # e.g. 1 + 1e-9, 1.0 as float32
             alpha = None
     args = (*flats, alpha) if mode != "out" else (*flats, target, alpha)
@@ -318,18 +323,46 @@ def _launch(plan: tuple, mode: str, flats: list, target: np.ndarray, alpha) -> N
         kern(*args)
 
 
-def _alpha32(alpha) -> np.float32:
-    """alpha as a NumPy float32, kept per value: making one took 0.3 us, 10% of a gradient
-    call on 64 values (``elu_grad(g, y=y, out=g)``, 2026-12-06), and the float32 kernels
-    take their alpha as float32.  At most 256 values are kept."""
+def _alpha32(alpha, name: str) -> np.float32:
+    """alpha as a NumPy float32 for kernel ``name``, kept per value: making one took 0.3 us,
+    10% of a gradient call on 64 values (``elu_grad(g, y=y, out=g)``, 2026-12-06), and the
+    float32 kernels take their alpha as float32.  At most 256 values are kept.
+
+    A finite alpha beyond float32's range, and for CELU a positive one that rounds to 0,
+    raise ValueError: the cast would make it inf or 0, and the result NaN (until 2026-12-07
+    ``elu(x32, 1e39)`` gave NaN for x < 0 with NumPy's cast warning)."""
     a = _ALPHA32.get(alpha)
     if a is None:
+        if not abs(float(alpha)) < _F32_OVERFLOW:  # float(): NumPy would cast the bound
+            raise ValueError(
+                f"{_public(name)}: alpha = {float(alpha)!r} overflows float32, the precision "
+                "of float32 and float16 arrays (alpha is cast to it)"
+            )
         a = np.float32(alpha)
-        if alpha != 0:  # 0.0 and -0.0 would share a key, and alpha's sign can show
+        if a == 0 and alpha != 0 and name.startswith("celu"):
+            raise ValueError(
+                f"{_public(name)}: alpha = {float(alpha)!r} rounds to 0 in float32, the "
+                "precision of float32 and float16 arrays; CELU needs alpha > 0"
+            )
+        if a != 0:  # 0.0 and -0.0 would share a key, and alpha's sign can show
             if len(_ALPHA32) >= 256:
                 _ALPHA32.clear()
             _ALPHA32[alpha] = a
     return a
+
+
+_F32_OVERFLOW = 2.0**128 - 2.0**103  # from here on (ties to even) a float64 casts to inf
+
+
+def _public(name: str) -> str:
+    """The public function of kernel ``name``: "celu_grad" for "celu_grad_x"."""
+    return name[:-2] if name.endswith(("_grad_x", "_grad_y")) else name
+
+
+def _alpha_in(work: np.dtype, alpha: float, name: str):
+    """alpha as the NumPy scalar of the dtype the kernel computes in (``_alpha32``'s checks
+    for float32)."""
+    return np.float64(alpha) if work == np.float64 else _alpha32(alpha, name)
 
 
 _ALPHA32: dict = {}
@@ -395,7 +428,7 @@ def _unary(name: str, fn: str, x, alpha: float, out):
     else:
         res = _check_out(out, xa.shape, result, fn)
     work = _work_dtype(result)
-    _run(name, [xa], res, work.type(alpha))
+    _run(name, [xa], res, _alpha_in(work, alpha, name))
     return _finish(res, xa.ndim == 0) if out is None else out
 
 
@@ -417,7 +450,8 @@ def _grad(name: str, fn: str, grad, x, y, alpha: float, out):
     else:
         res = _check_out(out, shape, result, fn)
     work = _work_dtype(result)
-    _run(f"{name}_grad_{which}", [ga, va], res, work.type(alpha))
+    kernel = f"{name}_grad_{which}"
+    _run(kernel, [ga, va], res, _alpha_in(work, alpha, kernel))
     return _finish(res, len(shape) == 0) if out is None else out
 
 
@@ -434,7 +468,8 @@ def elu(x: ArrayLike, alpha: float = 1.0, *, out: Array | None = None) -> Array:
     give float64.  Pass ``out=x`` to work in place; the function returns ``out``.
 
     Raises TypeError for complex/object input or an ``out`` of the wrong type or dtype, and
-    ValueError for a wrong ``out`` shape, a read-only ``out`` or a non-finite ``alpha``;
+    ValueError for a wrong ``out`` shape, a read-only ``out``, a non-finite ``alpha`` or, for
+    float32 and float16 arrays, one beyond float32's range;
     nothing is written when it raises.
     """
     return _unary("elu", "elu", x, _check_alpha(alpha, "elu"), out)

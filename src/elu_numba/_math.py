@@ -713,8 +713,9 @@ def scaled_exp(x, x_lo, g, alpha, single, deep=True):
     inputs, 2026-12-05), where the two-rounding form gave 0.821 and 1.529.  With an alpha,
     s's path keeps r's rounding error c (``exact``) and expm1's polynomial: its two
     roundings leave no room (1.868 ULP with random grads; the lean reduction alone took
-    that to 1.937).  A zero q (g = +-0, or g * 2**k below the subnormals) gives fma(q, p,
-    q) = +0.0 for p < 0 whatever q's sign: ``_with_sign_of`` puts q's sign back.  The deep
+    that to 1.937).  A zero q (g = +-0, or g * 2**k below the subnormals) and an infinite
+    one (g = +-inf) give q itself (``_times_one_plus``): the FMA would give +0.0 for p < 0
+    whatever q's sign, and NaN (inf - inf) for an infinite q and p <= 0.  The deep
     lanes take q = g * 2**(k+64) and multiply by 2**-64 last (alpha = 1's ``_deep_alpha``).
     Until 2026-12-05, evening, these cases took s's path with alpha = 1: the float64
     gradient loop from x at alpha = 1 took 40 instructions (19 of them on the FMA units)
@@ -745,9 +746,8 @@ def scaled_exp(x, x_lo, g, alpha, single, deep=True):
         if deep:
             low = t - _MAGIC < deep_k(1.0)
             q = g * _pow2(t, _EXP_SHIFT if low else 0)
-            return _with_sign_of(fma(q, p, q), q) * (_DEEP_UNSCALE if low else 1.0)
-        q = g * _pow2(t, 0)
-        return _with_sign_of(fma(q, p, q), q)
+            return _times_one_plus(q, p) * (_DEEP_UNSCALE if low else 1.0)
+        return _times_one_plus(g * _pow2(t, 0), p)
     if deep:
         low = t - _MAGIC < deep_k(alpha)  # (t - _MAGIC is _reduce's k: LLVM computes it once)
         a_deep, unscale = _deep_alpha(alpha)
@@ -759,6 +759,23 @@ def scaled_exp(x, x_lo, g, alpha, single, deep=True):
 
 
 _DEEP_UNSCALE = 2.0**-_EXP_SHIFT  # the deep lanes' last factor where alpha is None (1)
+
+
+@jitable
+def _times_one_plus(q, p):
+    """q (1 + p) rounded once, ``fma(q, p, q)``, for a float64 q = g * 2**k and p = expm1(r)
+    (|p| < 0.42; NaN for a NaN x, whose 2**k may be anything), with two repairs.  A zero q
+    keeps its sign (``_with_sign_of``: the FMA's sum of two zeros is +0.0 where p < 0).  An
+    infinite q gives q: the FMA's q * p + q is inf - inf, NaN where p <= 0, and there the
+    result is q + p, q itself for a number p and NaN for a NaN one (``elu_grad(inf,
+    x=-1.0)`` was NaN at alpha = 1, and CELU's gradient at every alpha, until 2026-12-07,
+    where the paths with an alpha factor, PyTorch and the scalar function give inf).  An
+    add, a compare and a blend per vector more; the paths with an alpha keep the sign
+    repair alone (their s = alpha * 2**k is finite, and g multiplies after the FMA).  (A
+    select of q where q + q == q, zeros and infinities at once, was one operation less, but
+    gave 0 for a NaN x whose 2**k came out 0.)"""
+    res = _with_sign_of(fma(q, p, q), q)
+    return res if res == res else q + p
 
 
 @jitable
