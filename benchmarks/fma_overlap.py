@@ -1,5 +1,5 @@
 """How many vector FMAs per cycle this machine retires, and how well arithmetic overlaps
-memory traffic (README, Speed: where the remaining time goes)::
+memory traffic (docs/speed-log.md)::
 
     python benchmarks/fma_overlap.py
 

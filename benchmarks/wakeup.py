@@ -1,4 +1,4 @@
-"""What a parallel call costs when the worker threads have gone to sleep (README, Speed)::
+"""What a parallel call costs when the worker threads have gone to sleep (docs/speed-log.md)::
 
     python benchmarks/wakeup.py [--log2n 20] [--calls 60]
     OMP_WAIT_POLICY=active python benchmarks/wakeup.py     # GNU OpenMP threads never sleep

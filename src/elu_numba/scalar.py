@@ -1,6 +1,8 @@
 """Scalar versions of every function, for your own ``@numba.njit`` code (also callable from
 Python).  They compute with the same code as the array kernels and return the input's float
-type (float32 in, float32 out; anything else gives float64).
+type (float32 in, float32 out; float64, Python floats, integers and bools give float64).
+float16 scalars are not supported here (Numba raises NotImplementedError): convert them to
+float32, as the array functions do.
 
 >>> import numba, numpy as np
 >>> from elu_numba import scalar
