@@ -667,8 +667,20 @@ def test_ufunc_loops_agree_with_the_functions(name, dtype, layout, alpha_as, siz
         else:
             got = u(*arrays, *a)
     assert got.dtype == dtype
-    np.testing.assert_array_equal(got, want)
     np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+    general = layout in ("strided", "reversed") or alpha_as == "array"
+    if general and dtype != np.float64 and name.endswith("_grad_x"):
+        # the strided and array-alpha loops run the general function on every element, where
+        # the functions run float32 blocks in range (_math.FAST_GRAD): a float step apart at
+        # most (README, The ufuncs), and often for CELU's (its blocks in range round twice in
+        # float32, its general function once in float64)
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+        ok = ~np.isnan(want)
+        ints = np.int16 if dtype == np.float16 else np.int32
+        steps = np.abs(got[ok].view(ints).astype(np.int64) - want[ok].view(ints))
+        assert steps.max() <= 1
+    else:
+        np.testing.assert_array_equal(got, want)
 
 
 @pytest.mark.skipif(not _cpu.HALF_IN_REGISTERS, reason="no float16 ufunc loops (no F16C)")

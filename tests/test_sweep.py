@@ -36,13 +36,33 @@ def test_strided_sweep(fn, alpha):
 
 
 @pytest.mark.parametrize("alpha", [1.7, 0.3, 3e-30])
-def test_float32_celu_grad_x_rounds_once(alpha):
-    # at alpha != 1 the float32 gradient computes g * exp(x / alpha) in float64 and rounds
-    # once: about half an ULP, with ln 2's low part in the reduction (0.899 without it, at
-    # |k| near 125: _math._reduce, 2026-12-07); random grads reach the subnormal results
-    for grads in ("ones", "random"):
-        worst, _ = ulp_sweep.sweep("celu_grad_x", alpha, stride=4099, chunk=1 << 16, grads=grads)
-        assert worst < 0.51, grads
+def test_float32_celu_grad_x_rounds_once_out_of_range(alpha):
+    # at alpha != 1 the float32 gradient's blocks with an x / alpha below -60 (and every block
+    # at alphas outside [2^-20, 2^20], as 3e-30) compute g * exp(x / alpha) in float64 and
+    # round once: about half an ULP, with ln 2's low part in the reduction (0.899 without
+    # it, at |k| near 125: _math._reduce, 2026-12-07); random grads reach the subnormals.
+    # Every 4099th float32 below -60 alpha (x / alpha down to the clamp and -inf)
+    lo = np.float32(-60.0 * np.float32(alpha))
+    start = int(np.array([lo], np.float32).view(np.uint32)[0]) + 1
+    x = np.arange(start, 0xFF800001, 4099, dtype=np.uint64).astype(np.uint32).view(np.float32)
+    assert (x < lo).all() and x.size > 10**5
+    for g in (None, ulp_sweep.random_grads(x.size, 0)):
+        got = ulp_sweep.compute("celu_grad_x", x, alpha, g)
+        worst, _ = ulp_sweep.worst32("celu_grad_x", x, got, float(np.float32(alpha)), g)
+        assert worst < 0.51
+
+
+@pytest.mark.parametrize("alpha", [1.7, 0.3, 2.0**-20, 2.0**20])
+def test_float32_celu_grad_x_in_range_is_float32(alpha):
+    # blocks whose x / alpha are all >= -60 run in float32 alone (_math.celu_grad_x_fast32):
+    # within ELU's alpha = 1 figures, and the quotient's remainder counted (without it: up
+    # to 60 * 2^-24 relative, 30 ULP)
+    x = -np.arange(0, 1 << 22, dtype=np.float32) * np.float32(60.0 / (1 << 22))
+    x = (x * np.float32(alpha)).astype(np.float32)
+    for g in (None, ulp_sweep.random_grads(x.size, 1)):
+        got = ulp_sweep.compute("celu_grad_x", x, alpha, g)
+        worst, steps = ulp_sweep.worst32("celu_grad_x", x, got, float(np.float32(alpha)), g)
+        assert worst < (1.0 if g is None else 1.5) and steps <= 1
 
 
 @pytest.mark.parametrize(
@@ -51,6 +71,8 @@ def test_float32_celu_grad_x_rounds_once(alpha):
         ("elu_grad_x", 1.7),
         ("elu_grad_x", 1.0),
         ("selu_grad_x", 1.0),
+        ("celu_grad_x", 1.7),
+        ("celu_grad_x", 2.0**20),
         ("celu_grad_y", 1.7),
         ("elu_grad_y", 0.3),  # float32 sum and product, two roundings: 1.495 ULP exhaustively
     ],
