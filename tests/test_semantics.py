@@ -750,6 +750,29 @@ def test_gradient_from_x_far_below_the_exponential_range(dtype):
                 np.testing.assert_array_equal(np.signbit(got[zero]), np.signbit(want[zero]))
 
 
+def _grid(gs, xs, size):
+    """Every grad of gs with every x of xs, repeated into whole blocks: serial, or enough for
+    the parallel loop."""
+    from elu_numba import _cpu
+
+    reps = 80 if size == "serial" else 2 * _cpu.PARALLEL_THRESHOLD // (gs.size * xs.size) + 1
+    return np.tile(np.repeat(gs, xs.size), reps), np.tile(xs, gs.size * reps)
+
+
+def _grad_x_cases():
+    """(act, alpha, alpha keyword, ufunc, scalar function) of each gradient from x with an
+    exponential branch, at alphas 1 (its own kernels), 1.7 and 0.5."""
+    from elu_numba import scalar, ufuncs
+
+    for act in ACTS:
+        if act.name == "relu":
+            continue
+        for alpha in (1.0, 1.7, 0.5) if act.has_alpha else (1.0,):
+            kw = {"alpha": alpha} if act.has_alpha else {}
+            u = getattr(ufuncs, f"{act.name}_grad_x")
+            yield act, alpha, kw, u, getattr(scalar, f"{act.name}_grad_x")
+
+
 @pytest.mark.parametrize("size", ["serial", "parallel"])
 def test_gradient_from_x_zeros_keep_the_products_sign(dtype, size):
     """A gradient from x that is zero where exp(x) is not -- g = +-0.0, or g * alpha * exp(x)
@@ -758,30 +781,20 @@ def test_gradient_from_x_zeros_keep_the_products_sign(dtype, size):
     entry point, the kernels' blocks in range included.  (The float64 loops without an
     alpha factor compute q = g * 2**k and q + q * p in one FMA, whose sum of two zeros is
     +0.0 for p < 0: ``_math._with_sign_of`` puts q's sign back.)"""
-    from elu_numba import _cpu, scalar, ufuncs
-
     f = np.finfo(dtype)
     gs = np.array([0.0, -0.0, f.smallest_subnormal, -f.smallest_subnormal, -f.tiny], dtype)
     deep = -700.0 if dtype == np.float64 else -90.0  # below the kernels' blocks in range
     xs = np.array([-0.3, -1.0, -0.0, -30.0, -100.0, deep], dtype)
-    reps = 80 if size == "serial" else 2 * _cpu.PARALLEL_THRESHOLD // (gs.size * xs.size) + 1
-    g = np.tile(np.repeat(gs, xs.size), reps)
-    x = np.tile(xs, gs.size * reps)
-    for act in ACTS:
-        if act.name == "relu":
-            continue
-        for alpha in (1.0, 1.7, 0.5) if act.has_alpha else (1.0,):
-            kw = {"alpha": alpha} if act.has_alpha else {}
-            u = getattr(ufuncs, f"{act.name}_grad_x")
-            s = getattr(scalar, f"{act.name}_grad_x")
-            got_u = u(g, x, dtype(alpha)) if act.has_alpha else u(g, x)
-            got_s = np.array(
-                [s(a, b, **kw) for a, b in zip(g[:120], x[:120], strict=True)], dtype=dtype
-            )
-            for got in (act.grad(g, x=x, **kw), act.grad(g.copy(), x=x, out=None, **kw), got_u):
-                np.testing.assert_array_equal(np.signbit(got), np.signbit(g), f"{act.name} {alpha}")
-                assert (got[g == 0] == 0).all()
-            np.testing.assert_array_equal(np.signbit(got_s), np.signbit(g[:120]))
+    g, x = _grid(gs, xs, size)
+    for act, alpha, kw, u, s in _grad_x_cases():
+        got_u = u(g, x, dtype(alpha)) if act.has_alpha else u(g, x)
+        got_s = np.array(
+            [s(a, b, **kw) for a, b in zip(g[:120], x[:120], strict=True)], dtype=dtype
+        )
+        for got in (act.grad(g, x=x, **kw), act.grad(g.copy(), x=x, out=None, **kw), got_u):
+            np.testing.assert_array_equal(np.signbit(got), np.signbit(g), f"{act.name} {alpha}")
+            assert (got[g == 0] == 0).all()
+        np.testing.assert_array_equal(np.signbit(got_s), np.signbit(g[:120]))
 
 
 @pytest.mark.parametrize("size", ["serial", "parallel"])
@@ -793,33 +806,23 @@ def test_gradient_from_x_of_an_infinite_grad_is_infinite(dtype, size):
     and CELU's at alpha = 1, CELU's float32 and float64 at every alpha) gave NaN where
     expm1 of the reduced argument was <= 0: ``fma(q, p, q)`` with q = inf is inf - inf
     (``_math._times_one_plus``)."""
-    from elu_numba import _cpu, scalar, ufuncs
-
     gs = np.array([np.inf, -np.inf], dtype)
     deep = -700.0 if dtype == np.float64 else -100.0  # below the kernels' blocks in range
     xs = np.array([-0.0, 0.0, -1e-30, -0.3, -0.35, -1.0, -2.0, -30.0, deep, 1.0], dtype)
-    reps = 80 if size == "serial" else 2 * _cpu.PARALLEL_THRESHOLD // (gs.size * xs.size) + 1
-    g = np.tile(np.repeat(gs, xs.size), reps)
-    x1 = np.tile(xs, gs.size * reps)
-    for act in ACTS:
-        if act.name == "relu":
-            continue
-        for alpha in (1.0, 1.7, 0.5) if act.has_alpha else (1.0,):
-            kw = {"alpha": alpha} if act.has_alpha else {}
-            u = getattr(ufuncs, f"{act.name}_grad_x")
-            s = getattr(scalar, f"{act.name}_grad_x")
-            x = x1 * dtype(alpha) if act.name == "celu" else x1  # CELU's exp is of x / alpha
-            got_u = u(g, x, dtype(alpha)) if act.has_alpha else u(g, x)
-            got_s = np.array([s(a, b, **kw) for a, b in zip(g[:40], x[:40], strict=True)])
-            for got in (
-                act.grad(g, x=x, **kw),
-                act.grad(g.copy(), x=x, out=None, **kw),
-                act.grad(gc := g.copy(), x=x, out=gc, **kw),
-                act.grad(g, x=(xc := x.copy()), out=xc, **kw),
-                got_u,
-            ):
-                np.testing.assert_array_equal(got, g, f"{act.name} {alpha}")
-            np.testing.assert_array_equal(got_s, g[:40], f"{act.name} {alpha}")
+    g, x1 = _grid(gs, xs, size)
+    for act, alpha, kw, u, s in _grad_x_cases():
+        x = x1 * dtype(alpha) if act.name == "celu" else x1  # CELU's exp is of x / alpha
+        got_u = u(g, x, dtype(alpha)) if act.has_alpha else u(g, x)
+        got_s = np.array([s(a, b, **kw) for a, b in zip(g[:40], x[:40], strict=True)])
+        for got in (
+            act.grad(g, x=x, **kw),
+            act.grad(g.copy(), x=x, out=None, **kw),
+            act.grad(gc := g.copy(), x=x, out=gc, **kw),
+            act.grad(g, x=(xc := x.copy()), out=xc, **kw),
+            got_u,
+        ):
+            np.testing.assert_array_equal(got, g, f"{act.name} {alpha}")
+        np.testing.assert_array_equal(got_s, g[:40], f"{act.name} {alpha}")
 
 
 def test_gradient_from_y_below_the_output_range(dtype):
