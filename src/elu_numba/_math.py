@@ -859,18 +859,22 @@ def fast_grad_lo(alpha, x):
 
 
 @jitable
-def fast_exp32(x):
-    """(s, e) with exp(x) = s (1 + e), s = 2**k, for float32 x in [FAST_GRAD_LO, 0], in
+def fast_exp32(x, d):
+    """(s, e) with exp(x + d) = s (1 + e), s = 2**k, for float32 x in [FAST_GRAD_LO, 0], in
     float32 (16 lanes per AVX-512 vector, no conversion): the reduction and the polynomial
-    of ``scaled_exp32``.  No clamp: the blocks that run it have every x >= FAST_GRAD_LO (no
-    NaN), and x > 0 gives garbage (inf, NaN) that the callers discard; its FP flags the
-    ufuncs clear.  Until 2026-12-05 x was clamped to [FAST_GRAD_LO, 0] on the bits of -|x|
-    for those flags: 2 of 53 instructions per 32 values."""
+    of ``scaled_exp32``.  d None: 0; else a small float32 (|d| < 2^-16, CELU's quotient
+    remainder) added to the reduction's low part, r = hi + (d - k ln2_lo) with hi = x - k
+    ln2_hi exact: r still rounds once, and d - k ln2_lo rounds to 2^-24 of itself, below
+    2^-40.  No clamp: the blocks that run it have every x >= FAST_GRAD_LO (no NaN), and x >
+    0 gives garbage (inf, NaN) that the callers discard; its FP flags the ufuncs clear.
+    Until 2026-12-05 x was clamped to [FAST_GRAD_LO, 0] on the bits of -|x| for those
+    flags: 2 of 53 instructions per 32 values."""
     K = _F32
     z = np.float32(x)  # (float64 kernels compile this but never run it)
     t = fma(z, K[1], K[2])
     k = t - K[2]
-    r = fma(k, -K[4], fma(k, -K[3], z))
+    hi = fma(k, -K[3], z)
+    r = fma(k, -K[4], hi) if d is None else hi + fma(k, -K[4], d)
     return from_bits(to_bits(t) << K[5], t), fma(r * r, horner(r, K[7]), r)
 
 
@@ -1120,7 +1124,7 @@ def elu_grad_x_fast32(g, x, alpha):
     the sum zero (any other exact sum is nonzero and rounds with its own sign), so the
     result is then g * 2**k itself (g times alpha): one compare, folded into the FMA."""
     g = np.float32(g)
-    s, e = fast_exp32(x)
+    s, e = fast_exp32(x, None)
     if alpha is None:
         gs = g * s
         neg = fma(gs, e, gs) if gs != 0 else gs
@@ -1138,24 +1142,11 @@ def selu_grad_x_fast32(g, x, alpha):
     itself (see there)."""
     (sa, sa_lo), (sc, sc_lo) = _F32[9], _F32[10]
     g = np.float32(g)
-    s, e = fast_exp32(x)
+    s, e = fast_exp32(x, None)
     hi, lo = fast_scaled(sa * s, e)
     a_lo = sa_lo * s
     neg = fma(g, hi, g * (lo + fma(a_lo, e, a_lo))) if g != 0 else g
     return fma(sc, g, sc_lo * g) if x > 0 else neg
-
-
-@jitable
-def _fast_exp32_plus(z, d):
-    """(s, e) with exp(z + d) = s (1 + e), s = 2**k, for float32 z in [FAST_GRAD_LO, 0] and
-    a small d (|d| < 2^-16): ``fast_exp32``'s reduction with d added to its low part, r =
-    hi + (d - k ln2_lo), hi = z - k ln2_hi exact: r still rounds once, as there, and d - k
-    ln2_lo rounds to 2^-24 of itself, below 2^-40."""
-    K = _F32
-    t = fma(z, K[1], K[2])
-    k = t - K[2]
-    r = fma(k, -K[3], z) + fma(k, -K[4], d)
-    return from_bits(to_bits(t) << K[5], t), fma(r * r, horner(r, K[7]), r)
 
 
 @jitable
@@ -1167,7 +1158,7 @@ def celu_grad_x_fast32(g, x, alpha):
     u = x * (1 / alpha) (1 / alpha once per call, a normal float32 in that range) is up to
     1.5 ULP off the quotient; d = (x - alpha u) / alpha, the remainder (exact by FMA: see
     ``_reciprocal``) times 1 / alpha, is the rest of it to 2^-24 of d, and exp(u + d) is
-    ``fast_exp32``'s with d in the reduction (``_fast_exp32_plus``): the same roundings as
+    ``fast_exp32``'s with d in the reduction: the same roundings as
     ELU's loop at alpha = 1, whose g * 2**k (1 + e) then follows (see
     ``elu_grad_x_fast32``).  Until 2026-12-07 CELU's float32 gradient computed every block
     in float64 (``scaled_exp``, 8 lanes per vector), 68 instructions per 8 values against
@@ -1181,7 +1172,7 @@ def celu_grad_x_fast32(g, x, alpha):
     inv = np.float32(1.0) / a
     z = np.float32(x)
     u = z * inv
-    s, e = _fast_exp32_plus(u, fma(-u, a, z) * inv)
+    s, e = fast_exp32(u, fma(-u, a, z) * inv)
     gs = g * s
     neg = fma(gs, e, gs) if gs != 0 else gs
     return g if x > 0 else neg
