@@ -545,9 +545,9 @@ from elu_numba import _cpu
 from elu_numba._options import CONCURRENT_SAFE_LAYERS
 seen = []
 real = _cpu.dispatch_loop
-def spy(nin, parallel_from):
-    seen.append([nin, parallel_from])
-    return real(nin, parallel_from)
+def spy(nin, parallel_from, itemsize):
+    seen.append([nin, parallel_from, itemsize])
+    return real(nin, parallel_from, itemsize)
 _cpu.dispatch_loop = spy
 from elu_numba.ufuncs import elu, relu, selu_grad_x, elu_grad_y
 numba.get_num_threads()
@@ -573,13 +573,39 @@ def test_ufuncs_run_in_parallel_from_each_kernels_own_size():
         pytest.skip("the ufuncs stay serial on this threading layer")
     sizes = [2, 4, 8] if _cpu.HALF_IN_REGISTERS else [4, 8]
     want = [
-        [nin, _cpu.parallel_from(name, size)]
+        [nin, _cpu.parallel_from(name, size), size]
         for name, nin in [("elu", 2), ("relu", 1), ("selu_grad_x", 2), ("elu_grad_y", 3)]
         for size in sizes
     ]
     assert seen == want
-    assert want[len(sizes) - 1] == [2, 1 << 14]  # float64 elu
+    assert want[len(sizes) - 1] == [2, 1 << 14, 8]  # float64 elu
     assert want[len(sizes)][1] == _cpu.PARALLEL_THRESHOLD  # relu
+
+
+@pytest.mark.parametrize("size", [2, 4, 8])
+@pytest.mark.parametrize("step", [1, -1])
+def test_ufunc_chunks_only_where_the_output_overlaps_no_input(size, step):
+    """The parallel ufunc path (``_cpu._independent``) runs chunks in any order unless the
+    output overlaps an input other than itself: arrays that end where the next begins (as
+    malloc places them) are apart, one shared item is an overlap, in either direction and
+    with either stride sign.  Until 2026-12-07 every span was padded by 64 bytes, and an
+    output right before its input ran the whole call serially."""
+    n, base = 1 << 15, 1 << 40
+    s = step * size
+
+    def first(start):  # the address of item 0 of an operand over [start, start + n*size)
+        return start if step > 0 else start + (n - 1) * size
+
+    out = first(base)
+    for gap, apart in ((0, True), (16, True), (-size, False), (-n // 2 * size, False)):
+        x = first(base + n * size + gap)  # after the output
+        y = first(base - n * size - gap)  # before it
+        for other in (x, y):
+            bases, steps = (other, out, 0, 0), (s, s, 0, 0)
+            assert _cpu._independent(n, bases, steps, 2, size) is apart, (gap, other == x)
+    # in place (the same base and step) is independent; a reduce (output step 0) is not
+    assert _cpu._independent(n, (out, out, 0, 0), (s, s, 0, 0), 2, size)
+    assert not _cpu._independent(n, (out + size, out, 0, 0), (s, 0, 0, 0), 2, size)
 
 
 @pytest.mark.parametrize("name", ["elu", "celu", "selu_grad_x"])

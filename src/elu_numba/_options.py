@@ -161,9 +161,10 @@ def ufunc(nin: int, dtypes=None, unit: bool = False):
         numba.get_num_threads()
         if numba.threading_layer() in CONCURRENT_SAFE_LAYERS:
             # NumPy calls the entry loop of the dtype's parallel size (the kernel's) ...
+            sizes = [np.dtype(dt).itemsize for dt in dtypes]
             entries = [
-                _cpu.dispatch_loop(nin, _cpu.parallel_from(fn.__name__, np.dtype(dt).itemsize))
-                for dt in dtypes
+                _cpu.dispatch_loop(nin, _cpu.parallel_from(fn.__name__, size), size)
+                for size in sizes
             ]
             funcs = [entry.address for entry in entries]
             data = [loop.address for loop in loops]  # ... with the dtype's loop as its data
