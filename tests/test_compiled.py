@@ -402,6 +402,46 @@ def test_hot_loops_are_vectorized(tmp_path):
             assert r["div"] == 0, (key, r)
 
 
+UFUNC_ASM = """
+    import json, re
+    import numpy as np
+    from numba.extending import register_jitable
+    from elu_numba import _cpu, ufuncs
+    from elu_numba._options import FASTMATH
+    store = re.compile(r"\\tv(?:mov|maskmov)\\w*\\s+%([xyz])mm\\d+, .*\\(")
+    res = {}
+    for name in ("elu_grad_x", "elu_grad_y"):
+        fn, nin, unit = ufuncs._SPECS[name]
+        scalar = register_jitable(fastmath=set(FASTMATH))(fn)
+        for dt in ("float32", "float64"):
+            k = _cpu.loops(name, False, "out")
+            a = np.linspace(-3, 3, 1024).astype(dt)
+            k(a, a.copy(), a.copy(), np.dtype(dt).type(1.5))
+            kernel = k.inspect_asm(k.signatures[-1])
+            loop = _cpu.ufunc_loop(scalar, nin, np.dtype(dt).type, unit)._library.get_asm_str()
+            res[f"{name}-{dt}"] = [
+                {w: store.findall(asm).count(w) for w in "yz"} for asm in (kernel, loop)
+            ]
+    print(json.dumps(res))
+"""
+
+
+def test_gradient_ufunc_loops_are_as_wide_as_the_kernels(tmp_path):
+    """The gradient ufuncs' contiguous loops run the kernels' blocks through helpers
+    (``_cpu._block_out`` and the others) that Numba compiles, and LLVM vectorizes, each
+    in a module of its own before they are inlined: each asks for VECTOR_BITS itself.
+    Until 2026-12-07 only the ufunc's loop did, and on AVX-512 the block loops came out
+    256 bits wide: the float64 gradients from x took 1.2-1.5x the kernels' time per element
+    in L1.  Where the kernel stores 512-bit vectors, the ufunc loop stores no more 256-bit
+    ones than the kernel does (those are float32 lanes computed in float64: 8 per vector).
+    Fresh compile, as above."""
+    res = _run_py(UFUNC_ASM, {"NUMBA_CACHE_DIR": str(tmp_path)})
+    if not any(kernel["z"] for kernel, _ in res.values()):
+        pytest.skip("no 512-bit vectors on this CPU: every loop is 256 bits wide or less")
+    for key, (kernel, loop) in res.items():
+        assert loop["z"] > 0 and loop["y"] <= kernel["y"], (key, kernel, loop)
+
+
 HALF_ASM = """
     import json, re
     import numpy as np

@@ -170,7 +170,11 @@ VECTOR_BITS = 512
 @intrinsic
 def _wide_vectors(typingctx):
     """Mark the function this is compiled into with ``"prefer-vector-width"=VECTOR_BITS``
-    (inside a prange: the outlined loop body).  No instruction."""
+    (inside a prange: the outlined loop body).  No instruction.  A helper with loops of its
+    own (``_block_out`` and the others) calls it too, even when it is inlined: Numba
+    compiles and optimizes each helper in a module of its own first, where LLVM vectorizes
+    its loops at its default width, and inlining does not widen them again (the gradient
+    ufuncs' block loops were 256 bits wide on AVX-512 until 2026-12-07)."""
 
     def codegen(context, builder, signature, args):
         # llvmlite's AttributeSet accepts only enum attributes by name; a string attribute
@@ -301,6 +305,7 @@ def _fast_block(g, v, lo):
     2^64 times |alpha| <= 2^20 (``fast_grad_lo``) nothing overflows.  One compare per
     vector, as for the infinite g alone."""
     _inline_here()
+    _wide_vectors()
     ok = lo == lo
     if ok:
         if _math.is_single(lo):
@@ -322,6 +327,7 @@ def _fast_block(g, v, lo):
 @register_jitable(fastmath=set(FASTMATH))
 def _block_into_g(fn, fast, gb, vb, alpha, lo):
     _inline_here()
+    _wide_vectors()
     if _fast_block(gb, vb, lo):
         for j in range(BLOCK):
             _no_unroll(vb)
@@ -335,6 +341,7 @@ def _block_into_g(fn, fast, gb, vb, alpha, lo):
 @register_jitable(fastmath=set(FASTMATH))
 def _block_into_v(fn, fast, gb, vb, alpha, lo):
     _inline_here()
+    _wide_vectors()
     if _fast_block(gb, vb, lo):
         for j in range(BLOCK):
             _no_unroll(vb)
@@ -348,6 +355,7 @@ def _block_into_v(fn, fast, gb, vb, alpha, lo):
 @register_jitable(fastmath=set(FASTMATH))
 def _block_out(fn, fast, gb, vb, ob, alpha, lo):
     _inline_here()
+    _wide_vectors()
     if _fast_block(gb, vb, lo):
         for j in range(BLOCK):
             _no_unroll(vb)
