@@ -60,7 +60,7 @@ def main(argv=None) -> int:
             names = list(med)
             for fn_key, u_key in zip(names[::2], names[1::2], strict=True):
                 f_ms, u_ms = med[fn_key] * 1e3, med[u_key] * 1e3
-                print(f"  {fn_key:20s} {f_ms:7.2f}  {u_key:20s} {u_ms:7.2f}  {u_ms / f_ms:5.2f}x")
+                print(f"  {fn_key:20s} {f_ms:8.3f}  {u_key:20s} {u_ms:8.3f}  {u_ms / f_ms:5.2f}x")
     return 0
 
 
