@@ -454,7 +454,8 @@ def test_float64_gradient_from_x_blocks_give_the_general_bits(name, mode):
     at every alpha (also those whose bound is above 0: tiny and subnormal alphas, where
     every element x <= 0 is patched), must have the general function's bits: x in the deep
     range next to ordinary ones, one per block, several in one block, NaN, -inf, +-0.0,
-    huge grads; serial and parallel."""
+    huge grads; serial and parallel.  CELU at an alpha in [2^-20, 2^20]: the same cases
+    for x / alpha, around its bound alpha times -692.4."""
     from elu_numba import _cpu, _math, ufuncs
 
     b = _cpu.BLOCK
@@ -475,7 +476,20 @@ def test_float64_gradient_from_x_blocks_give_the_general_bits(name, mode):
     x[-5] = -720.0  # the remainder
     gen = _elementwise(getattr(_math, name))
     alphas = (None, 1.0, 1.7, 1e-300, 5e-324, 2.0**900) if name != "selu_grad_x" else (1.0,)
+    alphas += (0.3, 2.0**-20, 2.0**20) if name == "celu_grad_x" else ()
+    x_unit = x
     for alpha in alphas:
+        x = x_unit
+        lo = _math.fast_grad_lo_celu(alpha, x) if name == "celu_grad_x" else np.nan
+        if lo == lo and alpha is not None:
+            # CELU's range is x / alpha >= -692.4 (since 2026-12-07, also at alpha != 1):
+            # the same cases in x / alpha, at and just below its own bound
+            x = x_unit.copy()
+            deep = (1 * b + 7, slice(2 * b, 3 * b, 5), 8 * b + 2, -5)
+            for at in deep:
+                x[at] = x[at] * alpha
+            x[6 * b + 11] = lo
+            x[7 * b + 12] = np.nextafter(lo, -np.inf)
         want = gen(g, x, alpha)
         if alpha in (None, 1.0):  # finite (the huge grads), subnormal (x = -745) and 0
             assert np.isfinite(want[5 * b + 9 : 5 * b + 11]).all()

@@ -959,7 +959,7 @@ def _tiny_scale(a, below32, below64):
 
 
 @jitable
-def _divide(x, alpha):
+def _divide(x, alpha, clamp=True):
     """x / alpha as an unevaluated sum u + u_lo (u_lo: the rounding error, exact via FMA).
 
     CELU feeds u_lo into the range reduction, so exp(x / alpha) is not spoiled by the
@@ -971,13 +971,18 @@ def _divide(x, alpha):
     below ``_EXP_LO`` the remainder changes no bit (2**k is 0 there).  Until 2026-12-05 a
     select dropped the remainder there instead, after computing it: the result was the
     same, but the ufuncs raised the overflow or invalid flag from the discarded lane.
+    ``clamp`` False: no clamp, for the kernels' loop on blocks where every x / alpha is
+    >= -692.4 (``celu_grad_x_fast64``; the loops that run it on every element redo those
+    below, and the ufuncs check the block first): 57 instead of 61 instructions per 8
+    values (``python tools/loop_ops.py --fn celu_grad_x``).
     """
     a = np.float64(alpha)
     pre, inv = _reciprocal(a)
     d = a * pre  # scaled: for a subnormal alpha, v and d are normal, so the remainder below
     lo = _EXP_LO * abs(d)  # is exact (unscaled it could fall below the subnormal grid)
     v = np.float64(x) * pre
-    v = lo if v < lo else v
+    if clamp:
+        v = lo if v < lo else v
     u = v * inv
     return u, fma(-u, d, v) * inv
 
@@ -1182,13 +1187,17 @@ def celu_grad_x_fast32(g, x, alpha):
 def fast_grad_lo_celu(alpha, x):
     """``fast_grad_lo`` for CELU: at alpha = 1 (None) ELU's; at another alpha, for a float32
     x, FAST_GRAD_LO * alpha where 2^-20 <= alpha <= 2^20 (so that x / alpha >= -60 within
-    a rounding, and 1 / alpha is a normal float32), else NaN (the general loop); float64: NaN
-    (its gradient has no variant at alpha != 1)."""
+    a rounding, and 1 / alpha is a normal float32), else NaN (the general loop).  For a
+    float64 x, in the same range of alpha, alpha times ELU's bound at alpha = 1 (-692.4):
+    from there on x / alpha, rounded, has k >= ``deep_k(1.0)`` in ``scaled_exp``, so the
+    variant gives ``celu_grad_x``'s bits (until 2026-12-07 float64 had no variant at alpha
+    != 1: 77 instructions per 8 values, 1.4x ELU's time from memory)."""
     if alpha is None:
         return fast_grad_lo(alpha, x)
     a = np.float64(alpha)
-    ok = is_single(x) and a >= _FAST_ALPHA_MIN and a <= _FAST_ALPHA_MAX
-    return like(x, FAST_GRAD_LO * a if ok else np.nan)
+    ok = a >= _FAST_ALPHA_MIN and a <= _FAST_ALPHA_MAX
+    lo = FAST_GRAD_LO if is_single(x) else np.float64(fast_grad_lo(None, x))
+    return like(x, lo * a if ok else np.nan)
 
 
 # -- the float64 gradients from x where no lane needs scaled_exp's deep scale ---------------
@@ -1211,11 +1220,12 @@ def selu_grad_x_fast64(g, x, alpha):
 
 @jitable
 def celu_grad_x_fast64(g, x, alpha):
-    """``celu_grad_x`` at alpha = 1 (None), ELU's (see ``celu_grad_x_fast32``)."""
+    """``celu_grad_x`` for float64 x >= ``fast_grad_lo_celu(alpha, x)``, x > 0 or x NaN: at
+    alpha = 1 (None) ELU's, at another alpha ``celu_grad_x`` without the deep scale."""
     always_inline()  # with celu_grad_x inlined into it, past LLVM's threshold
     if alpha is None:
         return elu_grad_x_fast64(g, x, alpha)
-    return celu_grad_x(g, x, alpha)
+    return _celu_grad_exp(g, x, alpha, False)
 
 
 @jitable
@@ -1270,14 +1280,24 @@ def celu_grad_x(g, x, alpha):
     always_inline()
     if alpha is None:
         return elu_grad_x(g, x, alpha)
-    # Both sides computed, then a select.  Behind a branch, LLVM would drop the clamps that
-    # the x <= 0 side makes redundant, and the vectorized loop would compute the discarded
-    # lanes unclamped (exp(89) overflows the float32 result: a flag in the ufuncs), or load
-    # an array alpha only in the x <= 0 lanes (zeros elsewhere) and divide by it.  x > 0 is
-    # taken as 0, so a huge x does not overflow x / alpha in the discarded lanes either.
+    return _celu_grad_exp(g, x, alpha, True)
+
+
+@jitable
+def _celu_grad_exp(g, x, alpha, deep):
+    """``celu_grad_x`` at an alpha (not None), in float64.  ``deep`` False: the float64
+    kernels' loop for blocks where every x / alpha is >= -692.4 (``fast_grad_lo_celu``),
+    without ``scaled_exp``'s deep scale and ``_divide``'s clamp, with the same bits there.
+
+    Both sides computed, then a select.  Behind a branch, LLVM would drop the clamps that
+    the x <= 0 side makes redundant, and the vectorized loop would compute the discarded
+    lanes unclamped (exp(89) overflows the float32 result: a flag in the ufuncs), or load
+    an array alpha only in the x <= 0 lanes (zeros elsewhere) and divide by it.  x > 0 is
+    taken as 0, so a huge x does not overflow x / alpha in the discarded lanes either."""
+    always_inline()  # called from two places in a ufunc's loop: LLVM inlined only one
     xn = _nonpositive(np.float64(x))
-    u, u_lo = _divide(xn, _celu_alpha(np.float64(alpha)))
-    neg = scaled_exp(u, u_lo, np.float64(g), None, is_single(x))
+    u, u_lo = _divide(xn, _celu_alpha(np.float64(alpha)), deep)
+    neg = scaled_exp(u, u_lo, np.float64(g), None, is_single(x), deep)
     return np.float64(g) if x > 0 else neg
 
 
