@@ -2,7 +2,7 @@
 
     python benchmarks/api_cost.py [--number 200000] [--repeat 9]
 
-Times five common calls on 64 values (float32 unless named; 8x8 float64 for ``selu``) and
+Times six common calls on 64 values (float32 unless named; 8x8 float64 for ``selu``) and
 four others: Fortran order (the fast path since 2026-12-06), a Python float, a list and a
 strided view (the general path), each ``timeit``'s best of ``--repeat`` loops of
 ``--number`` calls, in microseconds per call: the API's own cost plus a kernel that takes
@@ -26,7 +26,7 @@ def calls() -> dict:
     """The calls, by the text that names them; each run once (compiled and warm)."""
     rng = np.random.default_rng(0)
     x = rng.normal(0.0, 3.0, 64).astype(np.float32)
-    g, y = x.copy(), en.elu(x)
+    g, y, o = x.copy(), en.elu(x), np.empty_like(x)
     x2 = rng.normal(0.0, 3.0, (8, 8))
     xf, x64 = np.asfortranarray(x2), x2.reshape(-1)
     values = x64[:8].tolist()
@@ -35,6 +35,7 @@ def calls() -> dict:
         "elu(x)": lambda: en.elu(x),
         "elu(x, 1.7, out=x)": lambda: en.elu(x, 1.7, out=x),
         "elu_grad(g, y=y, out=g)": lambda: en.elu_grad(g, y=y, out=g),
+        "elu_grad(g, x=x, alpha=1.7, out=o)": lambda: en.elu_grad(g, x=x, alpha=1.7, out=o),
         "selu(x) float64 8x8": lambda: en.selu(x2),
         # Fortran order, then the general path
         "elu(x) float64 8x8 F order": lambda: en.elu(xf),

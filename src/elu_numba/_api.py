@@ -217,15 +217,23 @@ def _fast(name: str, inputs: list, alpha: float, out):
         if not flags.writeable:
             return None
         res, mode = x, "inplace"
-    elif type(out) is np.ndarray and out.flags.writeable:
-        mode = "inplace_v" if out is inputs[-1] else "out"
-        if mode == "out" and (
-            out.dtype != x.dtype
-            or out.shape != x.shape
-            or not (out.flags.c_contiguous if c else out.flags.f_contiguous)
-            or any([_may_share(out, v) for v in inputs])
-        ):
+    elif type(out) is np.ndarray:
+        oflags = out.flags
+        if not oflags.writeable:
             return None
+        if out is inputs[-1]:
+            mode = "inplace_v"
+        else:
+            mode = "out"
+            if (
+                out.dtype != x.dtype
+                or out.shape != x.shape
+                or not (oflags.c_contiguous if c else oflags.f_contiguous)
+            ):
+                return None
+            for v in inputs:  # a loop: any() over a list of the calls cost 0.2 us more
+                if _may_share(out, v):
+                    return None
         res = out
     else:
         return None
