@@ -753,14 +753,14 @@ def test_compact_script_gives_the_kernels_bits_and_times_every_pass(monkeypatch,
 
 def test_api_cost_script_runs_each_call_once_warm_and_prints_its_time(monkeypatch, capsys):
     """benchmarks/api_cost.py prints one positive time per call it names, in its order:
-    nine of elu_numba's, then PyTorch's two where it is installed."""
+    ten of elu_numba's, then PyTorch's two where it is installed."""
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
     import api_cost
 
     cases = api_cost.calls()
     torch = importlib.util.find_spec("torch") is not None
-    assert len(cases) == 9 + 2 * torch
-    assert all(name.startswith("PyTorch") == (i >= 9) for i, name in enumerate(cases))
+    assert len(cases) == 10 + 2 * torch
+    assert all(name.startswith("PyTorch") == (i >= 10) for i, name in enumerate(cases))
     assert api_cost.main(["--number", "3", "--repeat", "2"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert [line.rsplit(None, 2)[0] for line in lines] == list(cases)

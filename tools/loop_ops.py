@@ -4,9 +4,9 @@
 
 ``elu-unit`` is ELU's kernel for alpha = 1 (what ``elu_numba.elu(x)`` runs),
 ``elu_grad_x-unit`` its gradient's (``elu_numba.elu_grad(g, x=x)``).  The gradients from x
-of ELU, SELU and (at alpha = 1) CELU have two loops (``_math.FAST_GRAD``): ``elu_grad_x``
-is the one that blocks whose x are all >= ``_math.fast_grad_lo`` run (nearly all data:
-float32 x >= ``_math.FAST_GRAD_LO``, float64 x >= -692 at alpha = 1),
+of ELU, SELU and CELU have two loops (``_math.FAST_GRAD``): ``elu_grad_x`` is the one that
+blocks whose x are all >= ``_math.fast_grad_lo`` run (nearly all data: float32 x >=
+``_math.FAST_GRAD_LO``, float64 x >= -692 at alpha = 1; CELU's x / alpha the same),
 ``elu_grad_x-general`` the other.
 
 Compiles each in-place kernel (float32 and float64), finds its vectorized loop in the

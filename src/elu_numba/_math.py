@@ -835,7 +835,8 @@ def scaled_exp32(x, g, alpha):
 # x of the block is >= FAST_GRAD_LO (NaN is not), else the block takes ``_grad_exp``.
 #
 # float64's variants (below, ``elu_grad_x_fast64``) are the general functions without the
-# deep scale of ``scaled_exp``: the same bits where they run.  (An earlier float64 loop of
+# deep scale of ``scaled_exp`` (CELU's also without ``_divide``'s clamp): the same bits
+# where they run.  (An earlier float64 loop of
 # 2026-12-05, with the forward polynomial by pairs and other bits, was not kept.)
 FAST_GRAD_LO = -60.0
 _FAST_ALPHA_MIN, _FAST_ALPHA_MAX = 2.0**-20, 2.0**20
@@ -1221,8 +1222,9 @@ def selu_grad_x_fast64(g, x, alpha):
 @jitable
 def celu_grad_x_fast64(g, x, alpha):
     """``celu_grad_x`` for float64 x >= ``fast_grad_lo_celu(alpha, x)``, x > 0 or x NaN: at
-    alpha = 1 (None) ELU's, at another alpha ``celu_grad_x`` without the deep scale."""
-    always_inline()  # with celu_grad_x inlined into it, past LLVM's threshold
+    alpha = 1 (None) ELU's, at another alpha ``celu_grad_x`` without the deep scale and the
+    quotient's clamp (``_celu_grad_exp``)."""
+    always_inline()  # with _celu_grad_exp inlined into it, past LLVM's threshold
     if alpha is None:
         return elu_grad_x_fast64(g, x, alpha)
     return _celu_grad_exp(g, x, alpha, False)
