@@ -206,7 +206,8 @@ def _fast(name: str, inputs: list, alpha: float, out):
         c = False
     else:
         return None
-    for v in inputs[1:]:
+    if len(inputs) == 2:  # a gradient's second input (a loop over inputs[1:] cost 0.1 us)
+        v = inputs[1]
         if type(v) is not np.ndarray or v.dtype != x.dtype or v.shape != x.shape:
             return None
         if not (v.flags.c_contiguous if c else v.flags.f_contiguous) or _may_share(v, x):
@@ -321,7 +322,7 @@ def _launch(plan: tuple, mode: str, flats: list, target: np.ndarray, alpha) -> N
         alpha = None
     else:
         alpha = float(alpha) if typ is np.float64 else _alpha32(alpha, name)
-        if alpha == 1 and unit:  # e.g. 1 + 1e-9, 1.0 as float32
+        if unit and alpha == 1:  # e.g. 1 + 1e-9, 1.0 as float32 (a NumPy compare: 0.05 us)
             alpha = None
     args = (*flats, alpha) if mode != "out" else (*flats, target, alpha)
     if parallel and _needs_lock():
@@ -440,16 +441,21 @@ def _unary(name: str, fn: str, x, alpha: float, out):
     return _finish(res, xa.ndim == 0) if out is None else out
 
 
+# the gradient kernels by activation and input: "elu_grad_x" for ("elu", "x")
+_GRAD_KERNELS = {(a, w): f"{a}_grad_{w}" for a in ("elu", "selu", "celu", "relu") for w in "xy"}
+
+
 def _grad(name: str, fn: str, grad, x, y, alpha: float, out):
     if (x is None) == (y is None):
         raise TypeError(f"{fn}() needs exactly one of x= (the input) or y= (the output)")
     which, v = ("x", x) if y is None else ("y", y)
-    res = _fast(f"{name}_grad_{which}", [grad, v], alpha, out)
+    kernel = _GRAD_KERNELS[name, which]
+    res = _fast(kernel, [grad, v], alpha, out)
     if res is not None:
         return res
     backend = _backend((grad, v, out))
     if backend is not None:
-        return backend.dispatch(f"{name}_grad_{which}", [grad, v], alpha, out)
+        return backend.dispatch(kernel, [grad, v], alpha, out)
     ga, va = _as_input(grad, "grad"), _as_input(v, which)
     shape = _broadcast_shape(fn, ga, va)
     result = _result_dtype(ga, va)
@@ -458,7 +464,6 @@ def _grad(name: str, fn: str, grad, x, y, alpha: float, out):
     else:
         res = _check_out(out, shape, result, fn)
     work = _work_dtype(result)
-    kernel = f"{name}_grad_{which}"
     _run(kernel, [ga, va], res, _alpha_in(work, alpha, kernel))
     return _finish(res, len(shape) == 0) if out is None else out
 
