@@ -575,9 +575,10 @@ def test_celu_gradient_from_x_at_alpha_one_is_elus(mode, dtype):
     """``celu_grad(g, x=x)`` (alpha = 1) runs the kernel compiled for ``alpha=None``, which
     is ELU's gradient at alpha = 1 (``_math.UNIT_ALPHA``; float32 blocks in range run
     ``elu_grad_x_fast``): ``elu_grad(g, x=x)``'s bits in every mode, blocks out of range and
-    NaN included.  At any other alpha the float64 CELU kernel has no fast loop: the general
-    function's bits throughout (float32's blocks in range run float32 alone since
-    2026-12-07: ``test_float32_gradient_from_x_fast_blocks``)."""
+    NaN included.  At any other alpha the float64 CELU kernel gives the general function's
+    bits throughout (its loop for blocks in range too, since 2026-12-07:
+    ``test_float64_gradient_from_x_blocks_give_the_general_bits``; float32's blocks in range
+    run float32 alone: ``test_float32_gradient_from_x_fast_blocks``)."""
     from elu_numba import _cpu, _math
 
     rng = np.random.default_rng(5)

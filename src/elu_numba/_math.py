@@ -1132,8 +1132,7 @@ def elu_grad_x_fast32(g, x, alpha):
     g = np.float32(g)
     s, e = fast_exp32(x, None)
     if alpha is None:
-        gs = g * s
-        neg = fma(gs, e, gs) if gs != 0 else gs
+        neg = _times_exp32(g * s, e)
     else:
         a = np.float32(alpha)
         hi, lo = fast_scaled(a * s, e)
@@ -1179,9 +1178,15 @@ def celu_grad_x_fast32(g, x, alpha):
     z = np.float32(x)
     u = z * inv
     s, e = fast_exp32(u, fma(-u, a, z) * inv)
-    gs = g * s
-    neg = fma(gs, e, gs) if gs != 0 else gs
-    return g if x > 0 else neg
+    return g if x > 0 else _times_exp32(g * s, e)
+
+
+@jitable
+def _times_exp32(gs, e):
+    """gs (1 + e) rounded once, for gs = g * 2**k in float32 (the loops without an alpha
+    factor, ``elu_grad_x_fast32`` at alpha = 1 and CELU's): a zero gs gives itself, with
+    its sign (see ``elu_grad_x_fast32``)."""
+    return fma(gs, e, gs) if gs != 0 else gs
 
 
 @jitable
