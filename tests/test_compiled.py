@@ -322,6 +322,12 @@ ASM = """
     import json, re
     import numpy as np
     from elu_numba import _cpu
+    # the compiled functions of elu_numba that an instruction names (calls go through a
+    # register: movabsq $symbol, %rax; callq *%rax), other than the kernel's own loop
+    def foreign(asm):
+        named = {re.sub(r"B\\d.*", "", s)
+                 for s in re.findall(r"\\t\\w+\\s+\\$?(_ZN9elu_numba\\w+)", asm)}
+        return sorted(s for s in named if not s.endswith("_3clocals_3e4loop"))
     res = {}
     for name in ("elu", "selu", "celu", "elu_grad_x", "elu_grad_y", "celu_grad_x", "celu_grad_y"):
         for dt in ("float32", "float64"):
@@ -335,6 +341,7 @@ ASM = """
             calls = re.findall(r"call\\w*\\s+\\S*(exp|expm1)\\S*", asm)
             fma = re.findall(r"vfn?m(add|sub)\\w*p[sd].*%[yz]mm", asm)
             res[f"{name}-{dt}"] = dict(packed=len(re.findall(r"v\\w+p[sd]\\s.*%[yz]mm", asm)),
+                                       foreign=foreign(asm),
                                        fma=len(fma),
                                        fma32=sum(f.endswith("ps") for f in re.findall(
                                            r"vfn?m(?:add|sub)\\w*p[sd]", asm)),
@@ -356,6 +363,7 @@ ASM = """
             stores = re.findall(r"\\tv(?:mov|maskmov)\\w*\\s+%[yz]mm\\d+,.*\\(", asm)
             res[f"inplace-{name}-{dt}"] = dict(
                 stores=len(stores),
+                foreign=foreign(asm),
                 masked=sum("maskmov" in m or "{%k" in m for m in stores),
                 packed=len(re.findall(r"v\\w+p[sd]\\s.*%[yz]mm", asm)),
                 libm=len(re.findall(r"call\\w*\\s+\\S*(exp|expm1)\\S*", asm)),
@@ -375,7 +383,9 @@ def test_hot_loops_are_vectorized(tmp_path):
     first function of its assembly; the wrapper that unboxes the arrays follows) has no
     NRT call: a block's views handed to a function LLVM did not inline kept their
     reference counts, 4 calls per block of 256 elements (float32 gradients from y 30% and
-    from x 15% slower in the cache, until 2026-12-06).
+    from x 15% slower in the cache, until 2026-12-06).  And it calls no function of
+    elu_numba but its own loop (which the wrapper calls): the math and the block helpers
+    are inlined (a loop that calls them runs element by element).
 
     On an AVX-512 host (e.g. znver4) LLVM vectorizes the same loops with zmm registers and
     no ymm ones, so either register width counts as packed; the thresholds are unchanged."""
@@ -383,11 +393,11 @@ def test_hot_loops_are_vectorized(tmp_path):
     for key in [k for k in res if k.startswith("inplace-")]:
         r = res.pop(key)
         assert r["stores"] >= 1 and r["masked"] == 0, (key, r)
-        assert r["nrt"] == 0, (key, r)
+        assert r["nrt"] == 0 and r["foreign"] == [], (key, r)
         assert r["prefetch"] >= r["lines"], (key, r)
         assert r["libm"] == 0 and r["packed"] >= (20 if "relu" not in key else 1), (key, r)
     for key, r in res.items():
-        assert r["libm"] == 0 and r["nrt"] == 0, (key, r)
+        assert r["libm"] == 0 and r["nrt"] == 0 and r["foreign"] == [], (key, r)
         assert r["packed"] >= 20, (key, r)
         if key in ("elu-float32", "selu-float32", "celu-float32"):
             assert r["widen"] == 0, (key, r)  # computed in float32: never widened to float64
@@ -406,40 +416,61 @@ UFUNC_ASM = """
     import json, re
     import numpy as np
     from numba.extending import register_jitable
-    from elu_numba import _cpu, ufuncs
-    from elu_numba._options import FASTMATH
+    from elu_numba import _cpu, _options, ufuncs
+    _options.CACHE = False  # a loop loaded from the disk cache has no assembly to read
     store = re.compile(r"\\tv(?:mov|maskmov)\\w*\\s+%([xyz])mm\\d+, .*\\(")
+    # the compiled functions of elu_numba that an instruction names (calls go through a
+    # register: movabsq $symbol, %rax; callq *%rax)
+    named = re.compile(r"\\t\\w+\\s+\\$?(_ZN9elu_numba\\w+)")
+    dtypes = ("float16",) * _cpu.HALF_IN_REGISTERS + ("float32", "float64")
     res = {}
-    for name in ("elu_grad_x", "elu_grad_y"):
-        fn, nin, unit = ufuncs._SPECS[name]
-        scalar = register_jitable(fastmath=set(FASTMATH))(fn)
-        for dt in ("float32", "float64"):
-            k = _cpu.loops(name, False, "out")
-            a = np.linspace(-3, 3, 1024).astype(dt)
-            k(a, a.copy(), a.copy(), np.dtype(dt).type(1.5))
-            kernel = k.inspect_asm(k.signatures[-1])
+    for name, (fn, nin, unit) in ufuncs._SPECS.items():
+        scalar = register_jitable(fastmath=set(_options.FASTMATH))(fn)
+        for dt in dtypes:
             loop = _cpu.ufunc_loop(scalar, nin, np.dtype(dt).type, unit)._library.get_asm_str()
-            res[f"{name}-{dt}"] = [
-                {w: store.findall(asm).count(w) for w in "yz"} for asm in (kernel, loop)
-            ]
+            r = res[f"{name}-{dt}"] = dict(
+                calls=sorted({re.sub(r"B\\d.*", "", s) for s in named.findall(loop)}),
+                loop={w: store.findall(loop).count(w) for w in "yz"},
+            )
+            if name in ("elu_grad_x", "elu_grad_y") and dt != "float16":
+                k = _cpu.loops(name, False, "out")
+                a = np.linspace(-3, 3, 1024).astype(dt)
+                k(a, a.copy(), a.copy(), np.dtype(dt).type(1.5))
+                kernel = k.inspect_asm(k.signatures[-1])
+                r["kernel"] = {w: store.findall(kernel).count(w) for w in "yz"}
     print(json.dumps(res))
 """
 
 
-def test_gradient_ufunc_loops_are_as_wide_as_the_kernels(tmp_path):
-    """The gradient ufuncs' contiguous loops run the kernels' blocks through helpers
-    (``_cpu._block_out`` and the others) that Numba compiles, and LLVM vectorizes, each
-    in a module of its own before they are inlined: each asks for VECTOR_BITS itself.
-    Until 2026-12-07 only the ufunc's loop did, and on AVX-512 the block loops came out
-    256 bits wide: the float64 gradients from x took 1.2-1.5x the kernels' time per element
-    in L1.  Where the kernel stores 512-bit vectors, the ufunc loop stores no more 256-bit
-    ones than the kernel does (those are float32 lanes computed in float64: 8 per vector).
-    Fresh compile, as above."""
+def test_ufunc_loops_inline_their_math_and_are_as_wide_as_the_kernels(tmp_path):
+    """Each ufunc's inner loop, fresh from the compiler (every ufunc, every dtype):
+
+    - The math is inlined into it: the only functions of elu_numba it calls are the
+      loop's own body (which the C callback calls) and ``_cpu._settle_flags`` (run only
+      where a floating-point flag is new).  A loop that calls a math function instead runs
+      it element by element: float64 ``ufuncs.celu`` took 9.0 ns per element in L1 instead
+      of 0.8 until 2026-12-07 (``ufuncs.celu``, with ``_math.celu`` inlined into it, was
+      past LLVM's threshold), and float64 ``celu_grad_x`` 3.9 ns before
+      ``_math._celu_grad_exp`` had ``always_inline`` (2026-12-07).
+    - The gradient loops run the kernels' blocks through helpers (``_cpu._block_out`` and
+      the others) that Numba compiles, and LLVM vectorizes, each in a module of its own
+      before they are inlined: each asks for VECTOR_BITS itself.  Until 2026-12-07 only the
+      ufunc's loop did, and on AVX-512 the block loops came out 256 bits wide: the float64
+      gradients from x took 1.2-1.5x the kernels' time per element in L1.  Where the
+      kernel stores 512-bit vectors, the ufunc loop stores no more 256-bit ones than it
+      (on CPUs without 512-bit vectors there is nothing to compare)."""
     res = _run_py(UFUNC_ASM, {"NUMBA_CACHE_DIR": str(tmp_path)})
-    if not any(kernel["z"] for kernel, _ in res.values()):
-        pytest.skip("no 512-bit vectors on this CPU: every loop is 256 bits wide or less")
-    for key, (kernel, loop) in res.items():
-        assert loop["z"] > 0 and loop["y"] <= kernel["y"], (key, kernel, loop)
+    assert len(res) == 12 * (2 + _cpu.HALF_IN_REGISTERS)
+    for key, r in res.items():
+        body = "_ZN9elu_numba4_cpu" + ("16_ufunc_grad_loop" if "_grad_" in key else "12_ufunc_loop")
+        # the body and _settle_flags, both: or the assembly read was not the loop's
+        settle = "_ZN9elu_numba4_cpu13_settle_flags"
+        others = [c for c in r["calls"] if c != settle]
+        assert settle in r["calls"] and len(others) == 1, (key, r["calls"])
+        assert others[0].startswith(body), (key, r["calls"])
+    for key, r in res.items():
+        if "kernel" in r and r["kernel"]["z"]:
+            assert r["loop"]["z"] > 0 and r["loop"]["y"] <= r["kernel"]["y"], (key, r)
 
 
 HALF_ASM = """
