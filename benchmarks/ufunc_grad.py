@@ -1,13 +1,16 @@
 """The gradient ufuncs against the njit functions, on the same arrays::
 
-    python benchmarks/ufunc_grad.py [--log2n 24] [--rounds 11]
+    python benchmarks/ufunc_grad.py [--log2n 24] [--rounds 11] [--activations]
 
 ``ufuncs.elu_grad_x(g, x, alpha)`` and friends against ``elu_numba.elu_grad(g, x=x,
 alpha=alpha)``, and the gradient from y as a contrast (no fast loop), out of place into a
 preallocated array, float32 (2^log2n values) and float64 (half as many: the same bytes),
 alpha 1 and 1.7; ``x`` from N(0, 2), ``g`` from N(0, 1), ``y = elu(x, alpha)``.  The calls
 are timed in alternating rounds after a warm-up call each, so that a noisy machine moves
-them alike; prints the median ms per call and ufunc / function.
+them alike; prints the median ms per call and ufunc / function.  ``--activations``: the
+activations with an alpha too, ``ufuncs.elu(x, alpha)`` against ``elu_numba.elu(x, alpha)``
+and the same for CELU (whose float64 ufunc ran its math element by element at alpha != 1
+until 2026-12-07: the benchmark suite runs alpha 1, ELU's kernel).
 """
 
 from __future__ import annotations
@@ -22,9 +25,16 @@ import elu_numba as en
 from elu_numba import ufuncs
 
 
-def calls(g, x, y, out, alpha) -> dict:
+def calls(g, x, y, out, alpha, activations=False) -> dict:
     a = x.dtype.type(alpha)
+    act = {
+        "elu(x)": lambda: en.elu(x, alpha, out=out),
+        "ufuncs.elu": lambda: ufuncs.elu(x, a, out=out),
+        "celu(x)": lambda: en.celu(x, alpha, out=out),
+        "ufuncs.celu": lambda: ufuncs.celu(x, a, out=out),
+    }
     return {
+        **(act if activations else {}),
         "elu_grad(g, x=x)": lambda: en.elu_grad(g, x=x, alpha=alpha, out=out),
         "ufuncs.elu_grad_x": lambda: ufuncs.elu_grad_x(g, x, a, out=out),
         "celu_grad(g, x=x)": lambda: en.celu_grad(g, x=x, alpha=alpha, out=out),
@@ -38,6 +48,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--log2n", type=int, default=24)
     p.add_argument("--rounds", type=int, default=11)
+    p.add_argument("--activations", action="store_true")
     args = p.parse_args(argv)
     rng = np.random.default_rng(0)
     for dtype, n in ((np.float32, 1 << args.log2n), (np.float64, 1 << (args.log2n - 1))):
@@ -45,7 +56,7 @@ def main(argv=None) -> int:
         g = rng.normal(0.0, 1.0, n).astype(dtype)
         out = np.empty_like(g)
         for alpha in (1.0, 1.7):
-            fns = calls(g, x, en.elu(x, alpha), out, alpha)
+            fns = calls(g, x, en.elu(x, alpha), out, alpha, args.activations)
             for f in fns.values():
                 f()
             times: dict[str, list[float]] = {k: [] for k in fns}
