@@ -51,7 +51,11 @@ from elu_numba._options import jitable, kernel
 from elu_numba._registry import ACTIVATIONS
 
 BASELINE = "relu"  # the registry entry used as the baseline, not benchmarked as a function
-ALPHA = 1.0  # alpha of ELU/CELU in every benchmark (the frameworks' default)
+ALPHA = 1.0  # ELU's alpha in every benchmark (the frameworks' default)
+# CELU's: at alpha = 1 CELU is ELU, and elu_numba (as PyTorch) runs ELU's kernel there, so
+# CELU's groups at 1 timed ELU again.  Until 2026-12-07 they did, and a float64 CELU ufunc
+# that ran element by element at any other alpha went unseen (speed log, stop 43)
+CELU_ALPHA = 1.7
 DEFAULT_LOG2_SIZES = (10, 14, 18, 22)
 BIGMEM_LOG2_SIZES = (26,)
 DTYPES = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
@@ -79,9 +83,14 @@ class Function:
         return 1 if self.which is None else 2
 
     @property
+    def alpha(self) -> float:
+        """The alpha of its benchmarks (and formulas; unused where the function has none)."""
+        return CELU_ALPHA if self.act.name == "celu" else ALPHA
+
+    @property
     def kernel_alpha(self) -> float:
         """The alpha the kernels get (``_api`` passes 1.0 where the function has none)."""
-        return ALPHA if self.act.has_alpha else 1.0
+        return self.alpha if self.act.has_alpha else 1.0
 
 
 FUNCTIONS = tuple(
@@ -201,14 +210,14 @@ def pristine(func: Function, dtype: np.dtype, log2n: int) -> tuple[np.ndarray, .
     if func.which == "x":
         return (g, _cast(x, dtype))
     x = _cast(x, dtype).astype(np.float64)
-    return (g, _cast(func.act.numpy_formula(x, ALPHA), dtype))
+    return (g, _cast(func.act.numpy_formula(x, func.alpha), dtype))
 
 
 def expected(case: Case, checks: str, inputs: tuple[np.ndarray, ...]) -> np.ndarray:
     """What an implementation must return, in float64, for ``inputs`` (in the case's dtype)."""
     a64 = [np.asarray(a, dtype=np.float64) for a in inputs]
     if checks == "function":
-        return numpy_formula(case.func)(*a64, ALPHA)
+        return numpy_formula(case.func)(*a64, case.func.alpha)
     if checks == "relu":
         if case.func.arity == 1:
             return np.maximum(a64[0], 0.0)
@@ -419,7 +428,7 @@ def _u16(a):
 
 def _build_public(case: Case) -> Built:
     """elu_numba's public function, as a user calls it (out=x in place, allocating otherwise)."""
-    act, which, a = case.func.act, case.func.which, ALPHA
+    act, which, a = case.func.act, case.func.which, case.func.alpha
     if which is None:
         f = act.forward
         if act.has_alpha:
@@ -427,12 +436,12 @@ def _build_public(case: Case) -> Built:
         else:
             call = (lambda x: f(x, out=x)) if case.inplace else f
         return Built(call)
-    return Built(_grad_call(act.grad, which, act.has_alpha, case.inplace))
+    return Built(_grad_call(act.grad, which, act.has_alpha and a, case.inplace))
 
 
-def _grad_call(gf, which, has_alpha, inplace):
-    a = ALPHA
-    kw = {"alpha": a} if has_alpha else {}
+def _grad_call(gf, which, alpha, inplace):
+    """``gf(g, x=v)`` or ``gf(g, y=v)``, with ``alpha=alpha`` unless alpha is False."""
+    kw = {"alpha": alpha} if alpha is not False else {}
     if which == "x":
         if inplace:
             return lambda g, v: gf(g, x=v, out=g, **kw)
@@ -455,7 +464,7 @@ def _build_ufunc(case: Case) -> Built:
     from elu_numba import ufuncs
 
     u = getattr(ufuncs, case.func.name)
-    extra = (ALPHA,) if u.nin == case.func.arity + 1 else ()
+    extra = (case.func.alpha,) if u.nin == case.func.arity + 1 else ()
     if case.inplace:
         if case.func.arity == 1:
             return Built(lambda x, *e: u(x, *e, out=x), extra=extra)
@@ -465,7 +474,7 @@ def _build_ufunc(case: Case) -> Built:
 
 def _numpy_builder(formula_of: Callable[[Function], Callable]):
     def build(case: Case) -> Built:
-        f, a = formula_of(case.func), ALPHA
+        f, a = formula_of(case.func), case.func.alpha
         if case.func.arity == 1:
             call = (lambda x: np.copyto(x, f(x, a))) if case.inplace else (lambda x: f(x, a))
         else:
@@ -507,7 +516,7 @@ def _build_relu_public(case: Case) -> Built:
 def _build_torch(case: Case) -> Built:
     torch = _import_peer("torch")
     F = torch.nn.functional
-    name, which, a, ip = case.func.act.name, case.func.which, ALPHA, case.inplace
+    name, which, a, ip = case.func.act.name, case.func.which, case.func.alpha, case.inplace
     if which is None:
         fwd = {
             "elu": lambda t: F.elu(t, a, inplace=ip),
@@ -551,7 +560,7 @@ def _build_numexpr(case: Case) -> Built:
     ne = _import_peer("numexpr")
     name, which, t = case.func.act.name, case.func.which, case.dtype.type
     # constants as scalars of the array's dtype: a Python float would promote float32 to float64
-    consts = {"a": t(ALPHA), "s": t(SELU_SCALE), "sa": t(_SA), "one": t(1.0)}
+    consts = {"a": t(case.func.alpha), "s": t(SELU_SCALE), "sa": t(_SA), "one": t(1.0)}
     if which is None:
         if name not in _NE_FORWARD:
             raise Unsupported(f"no numexpr expression for {name}")
@@ -576,7 +585,7 @@ def _jax():
 def _build_jax(case: Case) -> Built:
     jax = _jax()
     jnp = jax.numpy
-    name, which, a = case.func.act.name, case.func.which, ALPHA
+    name, which, a = case.func.act.name, case.func.which, case.func.alpha
     fwd = {
         "elu": lambda t: jax.nn.elu(t, a),
         "selu": jax.nn.selu,
@@ -900,7 +909,7 @@ def case_info(case: Case, impl: Impl, buffers: Buffers | None = None) -> dict:
         "label": impl.label,
         "family": impl.family,
         "bytes_per_call": case.bytes_per_call,
-        "alpha": ALPHA,
+        "alpha": case.func.alpha,
     }
     if buffers is not None:
         info["buffers"] = buffers.k
