@@ -787,6 +787,41 @@ def test_ufunc_sizes_script_compares_like_with_like(monkeypatch, capsys):
     assert all("ufunc" in line and "function" in line and line.endswith("x") for line in lines)
 
 
+def test_scalar_loops_script_compares_like_with_like(monkeypatch, capsys):
+    """benchmarks/scalar_loops.py: the user's loop over each scalar function and the kernel
+    it is timed against write the same values (the scalar functions run the kernels' math:
+    the same bits, but for float32 CELU's gradient from x, whose kernel runs a float32-only
+    loop on blocks in range, one float step away in places), and it prints one line per
+    function and dtype with both times."""
+    import numpy as np
+
+    from elu_numba import scalar
+
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import scalar_loops
+
+    rng = np.random.default_rng(0)
+    for name in scalar.__all__:
+        loop = scalar_loops.user_loop(name)
+        for dt in (np.float32, np.float64):
+            calls, out = scalar_loops.sides(name, loop, dt, 1000, rng)
+            got = []
+            for f in calls.values():
+                out[:] = np.nan
+                f()
+                got.append(out.copy())
+            if name == "celu_grad_x" and dt == np.float32:  # the float32-only loop
+                np.testing.assert_allclose(got[0], got[1], rtol=2.4e-7, atol=0)  # 2 ULP
+            else:
+                np.testing.assert_array_equal(got[0], got[1])
+    assert scalar_loops.main(["--n", "256", "--reps", "2", "--fn", "elu", "celu_grad_y"]) == 0
+    lines = capsys.readouterr().out.splitlines()[1:]
+    assert [line.split()[:2] for line in lines] == [
+        [n, d] for n in ("elu", "celu_grad_y") for d in ("float32", "float64")
+    ]
+    assert all(line.endswith("x") and float(line.split()[2]) > 0 for line in lines)
+
+
 def test_targets_script_prints_both_times_beside_each_ratio(monkeypatch):
     """benchmarks/targets.py prints each side's time (ms) beside the ratio, so a run's
     console output says which side moved; a skipped row says why."""

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import textwrap
 from concurrent.futures import ThreadPoolExecutor
 from multiprocessing import get_context
+from pathlib import Path
 from types import SimpleNamespace
 
 import numba
@@ -46,12 +49,41 @@ def test_scalar_functions_inside_user_njit(parallel, dtype):
     np.testing.assert_array_equal(out[5], en.celu_grad(g, y=x, alpha=2.0))
 
 
+def _user_loop(name: str):
+    """benchmarks/scalar_loops.py's loop over ``scalar.<name>``, as a user writes it."""
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "scalar_loops.py"
+    spec = importlib.util.spec_from_file_location("elu_numba_bench_scalar_loops", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.user_loop(name)
+
+
+@pytest.mark.parametrize("name", scalar.__all__)
+def test_scalar_functions_inline_into_user_loops(name, dtype):
+    """A user's loop over a scalar function gets its math inlined (``_math.always_inline``
+    in each), so that LLVM can vectorize the loop: its assembly calls no function of
+    elu_numba.  Until 2026-12-07 float64 ``scalar.celu`` and ``scalar.celu_grad_x`` were
+    past LLVM's inlining threshold, and such a loop called them element by element: 9.0
+    and 9.4 ns per element instead of 1.6 and 2.1 (4096 values in L1, Intel Xeon VM)."""
+    loop = _user_loop(name)
+    v = random_values(dtype, 1000)
+    g, out = random_values(dtype, 1000, seed=9), np.empty_like(v)
+    loop(g, v, out, dtype(1.7))
+    asm = loop.inspect_asm(loop.signatures[0])
+    # the compiled functions an instruction names (calls go through a register: movabsq
+    # $symbol, %rax; callq *%rax): the loop's own (which its wrapper calls) and its
+    # NumbaEnv, no other
+    named = {re.sub(r"B\d.*", "", s) for s in re.findall(r"\t\w+\s+\$?(_ZN\w+)", asm)}
+    assert named and all(s.endswith("user_loop12_3clocals_3e4loop") for s in named), named
+    if platform.machine().lower() in ("x86_64", "amd64"):  # packed arithmetic: vectorized
+        assert len(re.findall(r"\tv\w+p[sd]\s.*%[xyz]mm", asm)) >= 8
+
+
 def test_scalar_keeps_float32():
     @numba.njit
     def f(v):
         return scalar.elu(v)
 
-    assert f.nopython_signatures == [] or True
     f(np.float32(-1.0))
     (sig,) = f.nopython_signatures
     assert sig.return_type == numba.float32
