@@ -162,6 +162,28 @@ def test_ufuncs_raise_no_overflow_for_extreme_inputs(name, dtype, alpha_as):
 
 
 @pytest.mark.parametrize("dtype", UFUNC_FLOATS)
+@pytest.mark.parametrize("name", ["elu", "celu", "elu_grad_x", "elu_grad_y", "celu_grad_x"])
+@pytest.mark.parametrize("alpha_as", ["scalar", "array"])
+def test_ufuncs_of_an_infinite_alpha_give_no_finite_value(name, dtype, alpha_as):
+    """An infinite alpha (which the functions reject) is outside what the ufunc loops
+    compute, as the README says: where x < 0 (or y, where the gradient depends on alpha
+    there) the result is NaN or an infinity, never a finite number passed off as a value;
+    x > 0 gives x (or grad) all the same.  (celu_grad_y is left out: from y, y / inf + 1 is
+    1, the formula's own finite value.)"""
+    from elu_numba import ufuncs
+
+    u = getattr(ufuncs, name)
+    v = np.array([-np.inf, -30.0, -2.0, -1e-3, 0.5, 3.0], dtype=dtype)
+    g = np.full_like(v, 1.5)
+    for alpha in (np.inf, -np.inf):
+        a = dtype(alpha) if alpha_as == "scalar" else np.full_like(v, alpha)
+        with np.errstate(all="ignore"):
+            got = u(v, a) if u.nin == 2 else u(g, v, a)
+        assert not np.isfinite(got[:4]).any(), (alpha, got)
+        np.testing.assert_array_equal(got[4:], v[4:] if u.nin == 2 else g[4:])
+
+
+@pytest.mark.parametrize("dtype", UFUNC_FLOATS)
 @pytest.mark.parametrize("name", ["elu", "selu", "celu", "relu"])
 @pytest.mark.parametrize("alpha_as", ["scalar", "array"])
 def test_gradient_ufuncs_raise_no_flags(name, dtype, alpha_as):

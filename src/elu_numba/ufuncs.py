@@ -10,14 +10,16 @@ rounded once), bool and 8-bit integers give float16, 16-bit ones float32, wider 
 float64 (on a CPU without F16C there is no float16 loop: float16 gives float32).
 ``alpha`` is an ordinary (broadcast) input of the same dtype, unchecked: CELU's functions
 give NaN ("invalid") where their result depends on an alpha <= 0, outside CELU's domain (the
-API raises ValueError for such an alpha).  Where it is a scalar 1, ``elu`` and ``celu`` run
-the loop of ``elu_numba.elu(x)`` (a leaner expm1 for alpha = 1, the same bits), and
-``elu_grad_x`` and ``celu_grad_x`` that of ``elu_numba.elu_grad(g, x=x)``; an array of ones
-runs the general loop, whose values may be one step from those.  The gradients run the njit
-kernels' blocks on contiguous operands with a broadcast alpha (float32 gradients from x: a
-float32-only loop for blocks in range), so they give ``elu_numba.elu_grad``'s bits on arrays
-that are contiguous as a whole (a view whose rows are apart comes row by row, and the blocks
-start at each row: one step away in places):
+API raises ValueError for such an alpha); an infinite alpha, which the API rejects too,
+gives NaN or an infinity where the result depends on it, not always the formula's value.
+Where it is a scalar 1, ``elu`` and ``celu`` run the loop of ``elu_numba.elu(x)`` (a leaner
+expm1 for alpha = 1, the same bits), and ``elu_grad_x`` and ``celu_grad_x`` that of
+``elu_numba.elu_grad(g, x=x)``; an array of ones runs the general loop, whose values may be
+one step from those. The gradients run the njit kernels' blocks on contiguous operands with
+a broadcast alpha (float32 gradients from x: a float32-only loop for blocks in range), so
+they give ``elu_numba.elu_grad``'s bits on arrays that are contiguous as a whole (a view
+whose rows are apart comes row by row, and the blocks start at each row: one step away in
+places):
 
 >>> import numpy as np
 >>> from elu_numba import ufuncs
