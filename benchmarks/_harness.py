@@ -436,12 +436,12 @@ def _build_public(case: Case) -> Built:
         else:
             call = (lambda x: f(x, out=x)) if case.inplace else f
         return Built(call)
-    return Built(_grad_call(act.grad, which, act.has_alpha and a, case.inplace))
+    return Built(_grad_call(act.grad, which, a if act.has_alpha else None, case.inplace))
 
 
 def _grad_call(gf, which, alpha, inplace):
-    """``gf(g, x=v)`` or ``gf(g, y=v)``, with ``alpha=alpha`` unless alpha is False."""
-    kw = {"alpha": alpha} if alpha is not False else {}
+    """``gf(g, x=v)`` or ``gf(g, y=v)``, with ``alpha=alpha`` unless alpha is None."""
+    kw = {"alpha": alpha} if alpha is not None else {}
     if which == "x":
         if inplace:
             return lambda g, v: gf(g, x=v, out=g, **kw)

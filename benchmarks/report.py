@@ -412,6 +412,24 @@ def run_line(run: Run, stat: str) -> str:
     return f"Run {run.datetime or '?'}, commit {commit}; statistic: {stat} of the rounds."
 
 
+def alpha_line(run: Run) -> str | None:
+    """The alpha each activation with one ran at (``extra_info["alpha"]``), e.g. "alpha:
+    celu 1.7, elu 1"; None where the results carry none."""
+    seen: dict[str, set] = {}
+    for b in run.benchmarks:
+        info = b.get("extra_info") or {}
+        if info.get("kind") == "throughput" and info.get("activation") in ("elu", "celu"):
+            seen.setdefault(info["activation"], set()).add(info.get("alpha"))
+    parts = [
+        f"{act} {', '.join(f'{a:g}' for a in sorted(v))}"
+        for act, v in sorted(seen.items())
+        if None not in v
+    ]
+    return (
+        "alpha of each activation and its gradients: " + "; ".join(parts) + "." if parts else None
+    )
+
+
 def panel_keys(rows: list[Row], panels: Iterable[str]) -> list[tuple[str, str, str]]:
     """The (function, dtype, mode) panels asked for that have data (or the first 4 found)."""
     present = {(r.function, r.dtype, r.mode) for r in rows}
@@ -523,6 +541,9 @@ def render_markdown(
 ) -> str:
     rows = throughput_rows(run, stat)
     out = ["# elu_numba benchmarks", "", machine_line(run) + ".", "", run_line(run, stat), ""]
+    alphas = alpha_line(run)
+    if alphas:
+        out += [alphas, ""]
     if chart_name:
         out += [f"![throughput against array size]({chart_name})", ""]
     if rows:

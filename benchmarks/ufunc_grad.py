@@ -10,7 +10,7 @@ are timed in alternating rounds after a warm-up call each, so that a noisy machi
 them alike; prints the median ms per call and ufunc / function.  ``--activations``: the
 activations with an alpha too, ``ufuncs.elu(x, alpha)`` against ``elu_numba.elu(x, alpha)``
 and the same for CELU (whose float64 ufunc ran its math element by element at alpha != 1
-until 2026-12-07: the benchmark suite runs alpha 1, ELU's kernel).
+until 2026-12-07, unseen: the benchmark suite ran CELU at alpha 1, ELU's kernel, until then).
 """
 
 from __future__ import annotations

@@ -375,8 +375,9 @@ def test_command_line(results, tmp_path):
 
 
 @pytest.mark.slow
-def test_real_run_end_to_end(tmp_path):
-    """A real (tiny) benchmark run through pytest-benchmark's JSON into the report."""
+def test_real_run_end_to_end(tmp_path, monkeypatch):
+    """A real (tiny) benchmark run through pytest-benchmark's JSON into the report (the
+    -k pattern also picks CELU's and SELU's groups; the report names the alphas run)."""
     pytest.importorskip("pytest_benchmark")
     pytest.importorskip("matplotlib")
     js = tmp_path / "real.json"
@@ -406,7 +407,13 @@ def test_real_run_end_to_end(tmp_path):
     rows = report.throughput_rows(run)
     assert {r.impl for r in rows} >= {"memory-limit", "elu_numba", "numpy"}
     assert all(r.ratio is not None and r.ratio > 0 for r in rows)
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import _harness as h
+
+    want = f"celu {h.CELU_ALPHA:g}; elu {h.ALPHA:g}."
+    assert report.alpha_line(run) == "alpha of each activation and its gradients: " + want
     assert report.main([str(js), "--out-dir", str(tmp_path / "docs")]) == 0
+    assert want in (tmp_path / "docs" / "bench_table.md").read_text()
     assert (tmp_path / "docs" / "bench_chart.png").stat().st_size > 0
 
 
@@ -785,6 +792,19 @@ def test_ufunc_sizes_script_compares_like_with_like(monkeypatch, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 3 * len(ufunc_sizes.CASES)
     assert all("ufunc" in line and "function" in line and line.endswith("x") for line in lines)
+
+
+def test_celu_is_benchmarked_at_an_alpha_of_its_own(monkeypatch):
+    """At alpha = 1 CELU runs ELU's kernel (in elu_numba and PyTorch): its benchmark groups
+    would time ELU again.  ELU keeps the frameworks' default of 1."""
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import _harness as h
+
+    alphas = {f.name: f.alpha for f in h.FUNCTIONS}
+    assert alphas["elu"] == alphas["elu_grad_x"] == 1.0
+    assert alphas["celu"] == alphas["celu_grad_x"] == alphas["celu_grad_y"] != 1.0
+    celu = next(f for f in h.FUNCTIONS if f.name == "celu")
+    assert celu.kernel_alpha == celu.alpha
 
 
 def test_scalar_loops_script_compares_like_with_like(monkeypatch, capsys):

@@ -229,8 +229,11 @@ def always_inline():
     in Python).  For the entry functions the kernels' loops call whose size is near LLVM's
     inlining threshold: a loop that calls its function instead stays scalar (``celu_grad_x``
     in float64 took 12.3 instead of 1.6 ns per element in L1 when its clamp of 2026-12-05
-    tipped it over).  Numba inlines this one call in its own IR, so the attribute lands on
-    the caller."""
+    tipped it over).  A function around such a function has its size once it is inlined
+    there, so the public wrappers call this too: ``ufuncs.celu``, whose float64 ufunc loop
+    called it element by element, and every function of ``elu_numba.scalar``, for a
+    user's loop (until 2026-12-07).  Numba inlines this one call in its own IR, so the
+    attribute lands on the caller."""
 
 
 @overload(always_inline, inline="always")

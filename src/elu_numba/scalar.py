@@ -5,7 +5,7 @@ float16 scalars are not supported here (Numba raises NotImplementedError): conve
 float32, as the array functions do.  Each is inlined into the code that calls it
 (``_math.always_inline``), so that LLVM can vectorize a loop over them: until 2026-12-07
 float64 ``celu`` and ``celu_grad_x``, past LLVM's inlining threshold, were called element
-by element from a user's loop, 9 ns per element instead of about 1.
+by element from a user's loop, 9.0-9.4 ns per element instead of 1.5-1.9.
 
 >>> import numba, numpy as np
 >>> from elu_numba import scalar
