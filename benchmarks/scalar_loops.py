@@ -1,6 +1,7 @@
 """A user's ``@njit`` loop over ``elu_numba.scalar``'s functions against the serial kernels::
 
     python benchmarks/scalar_loops.py [--n 4096] [--reps 2000] [--fn celu celu_grad_x ...]
+                                      [--wrapper none|njit|always]
 
 For each function, float32 and float64: a serial loop ``out[i] = scalar.celu(x[i], a)``
 (``scalar.celu_grad_x(g[i], x[i], a)`` for a gradient; alpha 1.7 where there is one),
@@ -10,7 +11,11 @@ compiled here as a user's code would be, and the serial njit kernel that
 Python loop, best of 5 rounds, the two sides alternately; prints ns per element and the
 user loop's time over the kernel's.  A loop LLVM leaves scalar (the function called
 element by element, not inlined: float64 ``celu`` and ``celu_grad_x`` until 2026-12-07)
-shows as several times the kernel's time.
+shows as several times the kernel's time.  ``--wrapper``: the loop calls the function
+through a small ``@njit`` function of the user's, ``lambda a, b: f(a, b)``, compiled with
+Numba's defaults (``njit``: LLVM inlines it or not by its size, which is the scalar
+function's once that is inlined into it) or with ``inline="always"`` (``always``: inlined
+in Numba's IR, so the loop calls the scalar function itself).
 """
 
 from __future__ import annotations
@@ -25,13 +30,19 @@ import numpy as np
 from elu_numba import _cpu, scalar
 
 
-def user_loop(name: str):
-    """The loop a user writes over ``scalar.<name>``, called as ``loop(g, v, out, alpha)``.
-
-    The function is called in the loop itself: a small ``@njit`` function of the user's
-    around it would be a function of its own, inlined or not by LLVM's own measure."""
+def user_loop(name: str, wrapper: str = "none"):
+    """The loop a user writes over ``scalar.<name>``, called as ``loop(g, v, out, alpha)``:
+    the function called in the loop itself, or through a wrapper (see ``--wrapper``)."""
     f = getattr(scalar, name)
     grad, alpha = "_grad_" in name, name.startswith(("elu", "celu"))
+    if wrapper != "none":  # (Numba's IR inliner takes no *args)
+        inner = f
+        f = {
+            1: lambda a: inner(a),
+            2: lambda a, b: inner(a, b),
+            3: lambda a, b, c: inner(a, b, c),
+        }[1 + grad + alpha]
+        f = numba.njit(inline="always" if wrapper == "always" else "never")(f)
     if grad and alpha:
 
         def loop(g, v, out, a):
@@ -82,11 +93,12 @@ def main(argv=None) -> int:
     p.add_argument("--n", type=int, default=4096)
     p.add_argument("--reps", type=int, default=2000)
     p.add_argument("--fn", nargs="*", default=scalar.__all__)
+    p.add_argument("--wrapper", choices=("none", "njit", "always"), default="none")
     args = p.parse_args(argv)
     rng = np.random.default_rng(0)
     print(f"{'function':12s} {'dtype':8s} {'user loop':>10s} {'kernel':>8s}  ns per element")
     for name in args.fn:
-        loop = user_loop(name)
+        loop = user_loop(name, args.wrapper)
         for dt in (np.float32, np.float64):
             calls, _ = sides(name, loop, dt, args.n, rng)
             for f in calls.values():

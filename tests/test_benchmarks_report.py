@@ -834,6 +834,17 @@ def test_scalar_loops_script_compares_like_with_like(monkeypatch, capsys):
                 np.testing.assert_allclose(got[0], got[1], rtol=2.4e-7, atol=0)  # 2 ULP
             else:
                 np.testing.assert_array_equal(got[0], got[1])
+    for wrapper in ("njit", "always"):  # through a user's wrapper: the same values
+        for name in ("celu", "elu_grad_x", "relu_grad_y"):
+            loops = [scalar_loops.user_loop(name, w) for w in ("none", wrapper)]
+            got = []
+            for loop in loops:
+                calls, out = scalar_loops.sides(
+                    name, loop, np.float64, 300, np.random.default_rng(5)
+                )
+                calls["user"]()
+                got.append(out.copy())
+            np.testing.assert_array_equal(got[0], got[1])
     assert scalar_loops.main(["--n", "256", "--reps", "2", "--fn", "elu", "celu_grad_y"]) == 0
     lines = capsys.readouterr().out.splitlines()[1:]
     assert [line.split()[:2] for line in lines] == [
