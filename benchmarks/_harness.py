@@ -510,7 +510,7 @@ def _build_relu_public(case: Case) -> Built:
     if case.func.arity == 1:
         f = relu.forward
         return Built((lambda x: f(x, out=x)) if case.inplace else f)
-    return Built(_grad_call(relu.grad, case.func.which, False, case.inplace))
+    return Built(_grad_call(relu.grad, case.func.which, None, case.inplace))
 
 
 def _build_torch(case: Case) -> Built:
