@@ -413,8 +413,9 @@ def run_line(run: Run, stat: str) -> str:
 
 
 def alpha_line(run: Run) -> str | None:
-    """The alpha each activation with one ran at (``extra_info["alpha"]``), e.g. "alpha:
-    celu 1.7, elu 1"; None where the results carry none."""
+    """The alpha each activation with one ran at (``extra_info["alpha"]``), e.g. "alpha of
+    each activation and its gradients: celu 1.7; elu 1."; None where the results carry
+    none."""
     seen: dict[str, set] = {}
     for b in run.benchmarks:
         info = b.get("extra_info") or {}

@@ -30,11 +30,16 @@ import numpy as np
 from elu_numba import _cpu, scalar
 
 
+def takes_alpha(name: str) -> bool:
+    """Whether ``scalar.<name>`` takes an alpha (ELU's and CELU's functions)."""
+    return name.startswith(("elu", "celu"))
+
+
 def user_loop(name: str, wrapper: str = "none"):
     """The loop a user writes over ``scalar.<name>``, called as ``loop(g, v, out, alpha)``:
     the function called in the loop itself, or through a wrapper (see ``--wrapper``)."""
     f = getattr(scalar, name)
-    grad, alpha = "_grad_" in name, name.startswith(("elu", "celu"))
+    grad, alpha = "_grad_" in name, takes_alpha(name)
     if wrapper != "none":  # (Numba's IR inliner takes no *args)
         inner = f
         f = {
@@ -75,7 +80,7 @@ def sides(name: str, loop, dtype, n: int, rng) -> tuple[dict, np.ndarray]:
     write."""
     v = rng.normal(0.0, 3.0, n).astype(dtype)
     g, out = rng.normal(0.0, 1.0, n).astype(dtype), np.empty_like(v)
-    a = dtype(1.7 if name.startswith(("elu", "celu")) else 1.0)
+    a = dtype(1.7 if takes_alpha(name) else 1.0)
     k = _cpu.loops(name, False, "out")
     kargs = (g, v, out, a) if "_grad_" in name else (v, out, a)
     return {"user": lambda: loop(g, v, out, a), "kernel": lambda: k(*kargs)}, out

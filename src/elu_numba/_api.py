@@ -206,8 +206,8 @@ def _fast(name: str, inputs: list, alpha: float, out):
         c = False
     else:
         return None
-    if len(inputs) == 2:  # a gradient's second input (a loop over inputs[1:] cost 0.1 us)
-        v = inputs[1]
+    v = inputs[1] if len(inputs) == 2 else None  # a gradient's x or y
+    if v is not None:  # (a loop over inputs[1:] cost 0.1 us)
         if type(v) is not np.ndarray or v.dtype != x.dtype or v.shape != x.shape:
             return None
         if not (v.flags.c_contiguous if c else v.flags.f_contiguous):
@@ -218,15 +218,15 @@ def _fast(name: str, inputs: list, alpha: float, out):
         # in place, the other input must not overlap: the loop writes x as it reads it.
         # (Out of place the two may overlap, as inputs only; checking there too cost
         # 0.1 us of a 2.4 us call, 2026-12-07.)
-        if not flags.writeable or (len(inputs) == 2 and _may_share(inputs[1], x)):
+        if not flags.writeable or (v is not None and _may_share(v, x)):
             return None
         res, mode = x, "inplace"
     elif type(out) is np.ndarray:
         oflags = out.flags
         if not oflags.writeable:
             return None
-        if out is inputs[-1]:
-            if len(inputs) == 2 and _may_share(x, out):  # as above, the other way round
+        if out is v:  # in place into x/y (out is x was taken above)
+            if _may_share(x, out):  # as above, the other way round
                 return None
             mode = "inplace_v"
         else:
@@ -237,8 +237,8 @@ def _fast(name: str, inputs: list, alpha: float, out):
                 or not (oflags.c_contiguous if c else oflags.f_contiguous)
             ):
                 return None
-            for v in inputs:  # a loop: any() over a list of the calls cost 0.2 us more
-                if _may_share(out, v):
+            for a in inputs:  # a loop: any() over a list of the calls cost 0.2 us more
+                if _may_share(out, a):
                     return None
         res = out
     else:
