@@ -10,7 +10,8 @@ cache).  The variants: h by ``_math.horner`` against Horner's rule in r^2 over p
 coefficients (``_math._pairs11`` for float64, and the same scheme written out for float32's
 6 coefficients of degree 5), for float32 the kernel's h of degree 4 (``_math._H32_UNIT``)
 against degree 5 (``_math._H32``, the general kernels' h), and for float64 the clamp as a
-float min and max (the AVX2 form) against the kernel's own (``_math.INT64_MIN_CLAMP``).
+compare on the bits and a float max (the form of CPUs without AVX-512 until 2026-12-07)
+against the kernel's own (an integer min on the bits).
 Prints the median and the minimum in ns per element.  (Comparing two processes, one per
 variant, misled on the noisy VM of 2026-12-03: a 30% float32 "gain" that this side-by-side
 run does not show.)
@@ -50,12 +51,12 @@ def _horner(r, r2, c):
     return horner(r, c)
 
 
-# float64's constants with the float min and max clamp (the AVX2 form of _math._reduce_parts)
+# float64's constants with the float clamp (``_math._reduce_parts``' K[12], AVX2's until 2026-12-07)
 _F64_FLOAT_CLAMP = _math._F64[:12] + (True,) + _math._F64[13:]
 
 
 def _float_clamp(fn):
-    """``fn(x, K)`` run with the float64 constants of the float min and max clamp."""
+    """``fn(x, K)`` run with the float64 constants of the float clamp (bits compare, max)."""
 
     @jitable
     def f(x, K):

@@ -632,7 +632,7 @@ TARGET_CHOICES = """
     import elu_numba as en
     from elu_numba import _cpu, _math
     x = np.concatenate([np.linspace(-30, 5, 997), [-0.0, 0.0, np.nan, -np.inf, np.inf]])
-    res = dict(clamp=_math.INT64_MIN_CLAMP, half=_cpu.HALF_IN_REGISTERS)
+    res = dict(half=_cpu.HALF_IN_REGISTERS)
     if {run}:
         res["bits"] = [en.elu(x.astype(t), a).view(f"u{{np.dtype(t).itemsize}}").tolist()
                        for t in ("float16", "float32", "float64") for a in (1.0, 0.3)]
@@ -642,17 +642,17 @@ TARGET_CHOICES = """
 
 @pytest.mark.skipif(platform.machine().lower() not in ("x86_64", "amd64"), reason="x86 features")
 def test_code_choices_follow_the_cpu_numba_compiles_for(tmp_path):
-    """The choices made from CPU features (``_math.INT64_MIN_CLAMP``: AVX-512;
-    ``_cpu.HALF_IN_REGISTERS``: F16C with AVX) follow ``NUMBA_CPU_NAME`` /
+    """The choice made from CPU features (``_cpu.HALF_IN_REGISTERS``: F16C with AVX; until
+    2026-12-07 also the float64 clamp's form, AVX-512 or not) follows ``NUMBA_CPU_NAME`` /
     ``NUMBA_CPU_FEATURES``, not the host alone: a build for ``generic`` x86-64 (a portable
-    cache) takes neither, one for a named CPU whatever its listed features allow.  The
+    cache) does not take it, one for a named CPU whatever its listed features allow.  The
     generic build gives the host build's bits (float16 through float32 copies there)."""
     generic = _run_py(
         TARGET_CHOICES.format(run=True),
         # generic's own default features (""), whatever this process was started with
         {"NUMBA_CPU_NAME": "generic", "NUMBA_CPU_FEATURES": "", "NUMBA_CACHE_DIR": str(tmp_path)},
     )
-    assert generic.pop("clamp") is False and generic.pop("half") is False
+    assert generic.pop("half") is False
     x = np.concatenate([np.linspace(-30, 5, 997), [-0.0, 0.0, np.nan, -np.inf, np.inf]])
     want = [
         en.elu(x.astype(t), a).view(f"u{np.dtype(t).itemsize}").tolist()
@@ -660,11 +660,11 @@ def test_code_choices_follow_the_cpu_numba_compiles_for(tmp_path):
         for a in (1.0, 0.3)
     ]
     assert generic["bits"] == want
-    for features, clamp, half in [
-        ("+avx,+avx2,+fma,+f16c,+avx512f", True, True),
-        ("+avx,+avx2,+fma,+f16c,-avx512f", False, True),
-        ("+sse4.2,-avx,+f16c", False, False),
+    for features, half in [
+        ("+avx,+avx2,+fma,+f16c,+avx512f", True),
+        ("+avx,+avx2,+fma,+f16c,-avx512f", True),
+        ("+sse4.2,-avx,+f16c", False),
     ]:
         env = {"NUMBA_CPU_NAME": "skylake-avx512", "NUMBA_CPU_FEATURES": features}
         got = _run_py(TARGET_CHOICES.format(run=False), env)
-        assert got == dict(clamp=clamp, half=half), features
+        assert got == dict(half=half), features

@@ -9,11 +9,10 @@ The activations (``elu``, ``selu``, ``celu``) compute in the array's own precisi
 float64.  Their core, ``_expm1_parts``, is a branch-free expm1 for x <= 0 that LLVM
 vectorizes whole:
 
-1. clamp ``x`` so that nothing overflows: float32 in one integer ``vpminsd`` on the bits
-   (x in [lo, 0] keeps its value; x > 0, NaN and anything below lo become lo: the callers
-   select x itself for those), float64 the same where the CPU has AVX-512
-   (``INT64_MIN_CLAMP``), else x > 0 to 0 by a compare on the bits and then a ``vmaxpd``
-   with lo (AVX2 has no 64-bit integer min);
+1. clamp ``x`` so that nothing overflows: an integer min on the bits (x in [lo, 0] keeps
+   its value; x > 0, NaN and anything below lo become lo: the callers select x itself for
+   those), float32 in one ``vpminsd``, float64 in one ``vpminsq`` on AVX-512 and a
+   compare and a blend on AVX2 (no 64-bit integer min there);
 2. ``k = round(x / ln 2)`` by adding a magic constant (no round instruction, no float->int
    conversion, which AVX2 lacks for float64); ``r = x - k ln2`` in one FMA with ln2 the
    nearest value to ln 2 in the dtype: ``r`` is exact (a multiple of the smaller spacing of
@@ -52,7 +51,7 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic, overload
 
-from ._options import jitable, target_has
+from ._options import jitable
 
 # the SELU paper's constants (Klambauer et al. 2017, 32 digits), as decimal strings
 _SELU_DIGITS = ("1.6732632423543772848170429916717", "1.0507009873554804934193349852946")
@@ -414,26 +413,19 @@ def _split(c: Fraction, dtype) -> tuple:
 _LN2 = Fraction("0.69314718055994530941723212145817656807550013436026")
 
 
-# AVX-512 has a packed signed 64-bit integer min (vpminsq): the float64 clamp is then one
-# instruction on the bits, as float32's (vpminsd) is everywhere.  AVX2 has none (a compare
-# and a blend), so there it stays a float min and max.  Side by side on the Intel Xeon VM
-# ``icelake-server`` (2026-12-04, ``python benchmarks/poly_ab.py``, three runs): the float64
-# ELU loop at alpha = 1 took 0.50-0.53 ns per element instead of 0.53-0.57 on 2^20 values
-# in parallel and 0.67-0.96 instead of 0.72-1.02 on 2^13 serial (5-7% less in each run),
-# with the same results (the clamp changes no lane that is kept).  Decided for the CPU the
-# code is compiled on (numba caches per CPU); where the GPU kernels run this math, either
-# form is exact.  On the AMD EPYC Zen 4 VM (``znver4``, 2026-12-05, same script, three runs)
-# a float min and max took 0.613-0.616 ns per element against 0.638-0.639 on 2^13 serial,
-# but that form let LLVM drop the clamp of x > 0 in the lanes the select discards (the
-# ufuncs raised overflow flags with NumPy 2.2 and 2.5); the float form now decides x > 0 on
-# the bits (``_nonpositive``), and it took 0.73 ns per element in L1 against the integer
-# min's 0.69 (``tools/loop_ops.py --fn elu-unit --time``): every AVX-512 CPU keeps the
-# integer min.
-# The CPU Numba compiles for decides (``_options.target_has``: ``NUMBA_CPU_FEATURES``
-# where set, as Numba's JIT does; until 2026-12-06 the host's features did, so a build for
-# ``NUMBA_CPU_NAME=generic`` on an AVX-512 host took the integer min, which plain x86-64
-# has no vector instruction for).
-INT64_MIN_CLAMP = target_has("avx512f")
+# The float64 clamp is the integer min on the bits, as float32's (vpminsd): one vpminsq on
+# AVX-512, a vpcmpgtq and a vblendvpd on AVX2, which has no 64-bit integer min.  Until
+# 2026-12-07 CPUs without AVX-512 took a float form instead (x > 0 to 0 by a compare on
+# the bits, ``_nonpositive``, then a vmaxpd with lo), decided from the CPU's features.  On
+# the AMD EPYC Zen 3 VM (``znver3``, AVX2, 2026-12-07) the integer form took less time side
+# by side (``python benchmarks/poly_ab.py``, which still builds the float form: slot 12 of
+# the constants): the float64 ELU loop at alpha = 1 0.669 ns per element instead of 0.747
+# on 2^20 values in parallel, 1.345 instead of 1.441 on 2^13 serial (medians of 60 rounds),
+# as it had on the AVX-512 VMs (Intel Xeon ``icelake-server`` 2026-12-04: 5-7% less; Zen 4
+# 2026-12-05: 0.69 against 0.73 ns per element in L1), with the same bits on every lane
+# the callers keep (``tests/test_semantics.py``).  The float form could not be
+# a plain vminpd and vmaxpd: LLVM dropped that clamp in the lanes the caller's select
+# discards, and the ufuncs raised overflow flags with NumPy 2.2 and 2.5 (2026-12-05).
 
 
 def _constants(dtype, lo: float, h: tuple, h_unit: tuple) -> tuple:
@@ -462,7 +454,7 @@ def _constants(dtype, lo: float, h: tuple, h_unit: tuple) -> tuple:
         # 10: hi + lo of the float64 SELU_SCALE (float64: lo = 0, x > 0 gives SELU_SCALE * x)
         _split(Fraction(SELU_SCALE), f),
         f is np.float64,  # 11: float64: the ln2_lo correction
-        f is np.float64 and not INT64_MIN_CLAMP,  # 12: clamp with a float min and max
+        False,  # 12: the float64 clamp as a float max (only benchmarks/poly_ab.py: True)
         tuple(f(c) for c in h_unit),  # 13: h of the alpha = 1 kernel (_expm1_unit)
     )
 
@@ -562,16 +554,13 @@ def _poly_impl(r, r2, c):
 def _reduce_parts(x, K):
     """Clamp x and reduce it: (k, r, s) with x = k ln2 + r (+ k ln2_lo in float64), s = 2**k.
 
-    float32, and float64 on AVX-512 CPUs (``INT64_MIN_CLAMP``): the clamp is one signed
-    integer min on the bits -- a float in [lo, 0] (-0.0 included) has bits below those of
-    lo; every x > 0, NaN or x < lo has bits above, so they all become lo (the callers
-    select x itself where x >= 0 or NaN).  float64 elsewhere (AVX2 has no 64-bit integer
-    min): x > 0 becomes 0 by a compare on the bits (``_nonpositive``), then a vmaxpd with
-    lo; NaN stays NaN.  Either way the x > 0 lanes, which are discarded, raise no overflow
-    flags (the ufuncs report them).  The float form was a vminpd with 1 and a vmaxpd until
-    2026-12-05: LLVM dropped that clamp in the lanes the caller's select discards, and
-    elu's alpha * expm1(x) overflowed there for large x (and for alpha > max / 2 at x = 1)
-    in the ufuncs with NumPy 2.2 and 2.5.
+    The clamp is one signed integer min on the bits (float64 on AVX2: a compare and a
+    blend) -- a float in [lo, 0] (-0.0 included) has bits below those of lo; every x > 0,
+    NaN or x < lo has bits above, so they all become lo (the callers select x itself where
+    x >= 0 or NaN), and the discarded lanes raise no overflow flag (the ufuncs report them).
+    ``K[12]`` (only ``benchmarks/poly_ab.py`` sets it) takes the float form that CPUs
+    without AVX-512 ran until 2026-12-07: x > 0 to 0 by a compare on the bits
+    (``_nonpositive``), then a float max with lo; NaN stays NaN.
     """
     lo_x, log2e, magic, ln2_hi, ln2_lo, mant, lo_bits, h, one = K[:9]
     if K[12]:
