@@ -37,7 +37,7 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import cache, lru_cache, partial
 from typing import Any
 
 import numba
@@ -307,18 +307,49 @@ def _mul(g, v, unused):
 def limit_kernel(op: str, parallel: bool, inplace: bool):
     """The memory-limit loop ``op``: "scale" (x * a: one array read, one written) and "mul"
     (g * v: two read, one written) run in elu_numba's own CPU loop (``_cpu._unary`` /
-    ``_binary``: blocks, prefetch), with one multiply as the arithmetic -- the fastest way
-    to move those bytes we know here (on the Intel VM of 2026-12-02 a plain prange scale
-    over 2^26 float32 values in place took 15 ms, this loop 10.7 ms:
-    ``python benchmarks/prefetch.py``); both take a last scalar argument (unused by "mul").
-    "flip" and "signmul" work on float16 bits (Numba has no float16 arithmetic) in plain
-    prange loops."""
+    ``_binary``: blocks, prefetch), with one multiply as the arithmetic (on the Intel VM of
+    2026-12-02 a plain prange scale over 2^26 float32 values in place took 15 ms, this loop
+    10.7 ms: ``python benchmarks/prefetch.py``); "scale-plain" and "mul-plain" the same
+    arithmetic in a plain prange loop over the elements, which can be the faster of the two
+    (the AMD EPYC Zen 3 VM of 2026-12-07: ``LIMIT_PLAIN``); each takes a last scalar
+    argument (unused by "mul").  "flip" and "signmul" work on float16 bits (Numba has no
+    float16 arithmetic) in plain prange loops."""
     rng = prange if parallel else range
     if op == "scale":
         return _cpu._unary(_scale, parallel, "inplace" if inplace else "out")
     if op == "mul":
         return _cpu._binary(_mul, parallel, "inplace" if inplace else "out")
-    if op == "flip":  # float16 x * -1 on the raw bits (Numba has no float16 arithmetic)
+    if op == "scale-plain":  # the same arithmetic in a plain (prange) loop over the elements
+        if inplace:
+
+            @kernel(parallel)
+            def loop(x, a):
+                for i in rng(x.size):
+                    x[i] *= a
+
+        else:
+
+            @kernel(parallel)
+            def loop(x, out, a):
+                for i in rng(x.size):
+                    out[i] = x[i] * a
+
+    elif op == "mul-plain":
+        if inplace:
+
+            @kernel(parallel)
+            def loop(g, v, unused):
+                for i in rng(g.size):
+                    g[i] *= v[i]
+
+        else:
+
+            @kernel(parallel)
+            def loop(g, v, out, unused):
+                for i in rng(g.size):
+                    out[i] = g[i] * v[i]
+
+    elif op == "flip":  # float16 x * -1 on the raw bits (Numba has no float16 arithmetic)
         if inplace:
 
             @kernel(parallel)
@@ -407,7 +438,7 @@ def _import_peer(name: str):
         raise Unsupported(f"{name} is not installed (pip install elu_numba[peers])") from None
 
 
-def _build_limit(case: Case) -> Built:
+def _build_limit(case: Case, plain: bool = False) -> Built:
     parallel = limit_is_parallel(case.n)
     unary = case.func.arity == 1
     if case.dtype == F16:
@@ -415,7 +446,7 @@ def _build_limit(case: Case) -> Built:
         extra = (np.uint16(0x8000),)
         convert = _u16
     else:
-        op = "scale" if unary else "mul"
+        op = ("scale" if unary else "mul") + ("-plain" if plain else "")
         extra = (case.dtype.type(-1.0 if unary else 1.0),)
         convert = None
     loop = limit_kernel(op, parallel, case.inplace)
@@ -608,6 +639,18 @@ def _build_jax(case: Case) -> Built:
 
 
 LIMIT = Impl("memory-limit", "memory limit (scale)", "limit", "limit", _build_limit)
+# The same arithmetic in a plain prange loop over the elements (no blocks, no prefetch):
+# faster than LIMIT's loop on some machines (the AMD EPYC Zen 3 VM, 2026-12-07), so the
+# targets of issue #3 time both and divide by the faster (``targets.py``).  Not a column of
+# the suite's groups.  float16's limit loops are plain prange loops already.
+LIMIT_PLAIN = Impl(
+    "memory-limit-plain",
+    "memory limit (scale), plain prange loop",
+    "limit",
+    "limit",
+    partial(_build_limit, plain=True),
+    applies=lambda case: case.dtype != F16,
+)
 PUBLIC = Impl("elu_numba", "elu_numba", "elu_numba", "function", _build_public)
 RAW_PARALLEL = Impl(
     "njit-parallel",
@@ -660,7 +703,7 @@ IMPLS = (
         applies=lambda case: not case.inplace,  # JAX arrays are immutable
     ),
 )
-IMPLS_BY_ID = {impl.id: impl for impl in IMPLS}
+IMPLS_BY_ID = {impl.id: impl for impl in (*IMPLS, LIMIT_PLAIN)}
 
 
 # -- buffers and the timed call --------------------------------------------------------------

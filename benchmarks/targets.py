@@ -5,7 +5,11 @@
 
 Each target compares two implementations on the same case (``report.TARGETS``): both are
 checked, warmed up, then timed in alternating rounds (A B A B ...), so that a noisy machine
-moves both sides alike; the ratio is of the medians.  Every call gets data fetched from
+moves both sides alike; the ratio is of the medians.  The memory limit is the faster of
+two loops with the same arithmetic, both timed in those rounds (A B C A B C ...):
+elu_numba's own blocked loop with its prefetch (``_harness.LIMIT``) and a plain prange loop
+over the elements (``_harness.LIMIT_PLAIN``, since 2026-12-07: on the AMD EPYC Zen 3 VM it
+was the faster); the output names both times.  Every call gets data fetched from
 memory (the rotation of copies spans 4x the L3 cache), except in the targets marked
 ``resident`` (the 2^20 rows: "cache-resident" in the issue), which rotate through two
 copies without flushing the cache, with 5x the rounds.  Those copies are restored from the
@@ -112,11 +116,18 @@ def measure_target(t: report.Target, quick: bool, rounds: int, settings: h.Setti
     except h.Unsupported as exc:
         row["skipped"] = str(exc)
         return row
+    plain = h.LIMIT_PLAIN
+    if t.den == h.LIMIT.id and plain.applies(case):
+        # the memory limit is the faster of two loops, both timed in the same rounds
+        benches.append(h.Bench(case, plain, settings))
     for b in benches:
         b.verify()
-    num, den = (float(np.median(s)) for s in h.interleaved(benches, rounds))
+    num, *limits = (float(np.median(s)) for s in h.interleaved(benches, rounds))
+    den = min(limits)
     ratio = num / den
     row.update(num_s=num, den_s=den, rounds=rounds, ratio=ratio, met=t.met(ratio))
+    if len(limits) == 2:
+        row.update(limit_s=dict(zip((h.LIMIT.id, plain.id), limits, strict=True)))
     return row
 
 
@@ -179,6 +190,9 @@ def _line(row: dict) -> str:
     if row["ratio"] is None:
         return f"{row['case']}: {row['num']} / {row['den']} skipped ({row.get('skipped')})"
     times = f"{row['num_s'] * 1e3:.4g} / {row['den_s'] * 1e3:.4g} ms; " if "num_s" in row else ""
+    if "limit_s" in row:
+        loops = ", ".join(f"{k} {v * 1e3:.4g}" for k, v in row["limit_s"].items())
+        times += f"limit loops: {loops} ms; "
     return (
         f"{row['case']}: {row['num']} / {row['den']} = {row['ratio']:.2f} "
         f"({times}goal {row['op']} {row['value']}, {'met' if row['met'] else 'NOT met'})"

@@ -878,6 +878,47 @@ def test_targets_script_prints_both_times_beside_each_ratio(monkeypatch):
     assert targets._line(skipped).endswith("skipped (PyTorch is not installed)")
 
 
+def test_targets_divide_by_the_faster_of_two_limit_loops(monkeypatch):
+    """A target against the memory limit times two limit loops in the same rounds (the
+    blocked loop with its prefetch and a plain prange loop) and divides by the faster,
+    whichever it is; the row and the console line keep both times.  Other targets time
+    their two sides alone.  (Bench and the timing are replaced by recorders.)"""
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import _harness as h
+    import report
+    import targets
+
+    made = []
+
+    class FakeBench:
+        def __init__(self, case, impl, settings):
+            made.append(impl.id)
+
+        def verify(self):
+            pass
+
+    monkeypatch.setattr(h, "Bench", FakeBench)
+    memory = next(t for t in report.TARGETS if t.den == report.LIMIT and not t.resident)
+    peer = next(t for t in report.TARGETS if t.num == "torch" and t.den == "elu_numba")
+    times = {}
+    monkeypatch.setattr(
+        h, "interleaved", lambda benches, rounds: [[times[i]] * rounds for i in made]
+    )
+    for blocked, plain in ((2.5, 2.0), (2.0, 2.5)):
+        times.update({"elu_numba": 3.0, "memory-limit": blocked, "memory-limit-plain": plain})
+        made.clear()
+        row = targets.measure_target(memory, quick=True, rounds=3, settings=h.Settings())
+        assert made == ["elu_numba", "memory-limit", "memory-limit-plain"]
+        assert row["den_s"] == 2.0 and row["ratio"] == 1.5
+        assert row["limit_s"] == {"memory-limit": blocked, "memory-limit-plain": plain}
+        loops = f"memory-limit {blocked * 1e3:.4g}, memory-limit-plain {plain * 1e3:.4g} ms"
+        assert f"limit loops: {loops}; goal" in targets._line(row)
+    times.update({"torch": 8.0, "elu_numba": 2.0})
+    made.clear()
+    row = targets.measure_target(peer, quick=True, rounds=3, settings=h.Settings())
+    assert made == ["torch", "elu_numba"] and "limit_s" not in row and row["ratio"] == 4.0
+
+
 def test_targets_script_runs_only_the_sizes_asked_for(monkeypatch, capsys):
     """``targets.py --log2n 20`` measures the 2^20 rows (both placements) and no RSS check;
     with no ``--log2n`` every row and check.  (The measurements are replaced by recorders.)"""
