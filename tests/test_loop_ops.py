@@ -94,3 +94,20 @@ def test_the_tool_removes_its_cache(tmp_path):
     )
     assert run.returncode == 0 and "usage" in run.stdout
     assert not list(tmp_path.glob("elu_numba_asm_*"))
+
+
+def test_elements_per_pass_leave_out_spills():
+    """A pass's elements are those its stores to the array write: packed stores by their
+    width, scalar ones one each, and stores to the stack (spilled registers) not at all."""
+    body = [
+        "vmovups\t(%r11,%rbx,8), %ymm1",
+        "vmovups\t%ymm1, 416(%rsp)",  # a spill
+        "vfmadd231pd\t%ymm1, %ymm2, %ymm3",
+        "vmovupd\t%ymm3, -32(%r11,%rbx,8)",
+        "vmovupd\t%ymm3, (%r11,%rbx,8)",
+        "vmovsd\t%xmm4, 8(%r11,%rbx,8)",
+        "vmovdqu\t%ymm0, 448(%rsp)",  # another
+    ]
+    assert loop_ops.elements_per_pass(body, 8) == 4 + 4 + 1
+    assert loop_ops.elements_per_pass(body, 4) == 8 + 8 + 1
+    assert loop_ops.elements_per_pass(["addq\t$8, %rbx"], 8) == 1

@@ -93,6 +93,23 @@ def hot_loop(asm: str) -> tuple[list[str], int]:
     return body, 16 if packed else 0
 
 
+def elements_per_pass(body: list[str], itemsize: int) -> int:
+    """The elements a pass of an in-place loop writes: the in-place kernels store each
+    element once, so the elements their stores (moves from a register to memory) write per
+    pass: one for a scalar move, the register's width for a packed one.  Stores to the stack
+    (``%rsp``: registers spilled where the loop needs more than it has, as on AVX2's 16) are
+    not the array's; until 2026-12-07 they were counted, and on the Zen 3 VM the float64
+    ELU loop's 92 instructions per 8 values read as 16 values per pass."""
+    return (
+        sum(
+            1 if re.match(r"v?movs[sd]\s", i) else _WIDTH[m.group(1)] // itemsize
+            for i in body
+            if (m := re.match(r"v?mov\w*\s+%([xyz])mm\d+, .*\(", i)) and "%rsp" not in i
+        )
+        or 1
+    )
+
+
 def _loop(name: str, parallel: bool, mode: str, dtype):
     """The kernel whose hot loop ``name`` stands for.  A gradient with a fast variant
     (``_math.FAST_GRAD``) has two loops, one per kind of block: a kernel built around the
@@ -120,18 +137,7 @@ def count(name: str, dtype: str, parallel: bool) -> dict:
     k(*args)
     asm = k.inspect_asm(k.signatures[-1])
     body, vbytes = hot_loop(asm)
-    itemsize = np.dtype(dtype).itemsize
-    # elements per pass: the in-place kernels store each element once, so the elements
-    # their stores (moves from a register to memory) write per pass: one for a scalar move,
-    # the register's width for a packed one
-    per_pass = (
-        sum(
-            1 if re.match(r"v?movs[sd]\s", i) else _WIDTH[m.group(1)] // itemsize
-            for i in body
-            if (m := re.match(r"v?mov\w*\s+%([xyz])mm\d+, .*\(", i))
-        )
-        or 1
-    )
+    per_pass = elements_per_pass(body, np.dtype(dtype).itemsize)
     return {
         "fn": name,
         "dtype": dtype,
