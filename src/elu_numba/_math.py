@@ -308,9 +308,9 @@ def _nonpositive(x):
     by a later LLVM.  Since the ufuncs clear the flags their results do not explain
     (``_cpu._settle_flags``, 2026-12-05) the gradients' exp no longer needs it (its price:
     0.71 instead of 0.62 ns per element in L1 in the float32 general loop); what still calls
-    it: the float64 gradients' deep path, the forward expm1 on CPUs without AVX-512 (x > 0
-    there overflowed alpha * expm1(x) for any alpha: kept as it was, not measured on such a
-    CPU), and ``celu_grad_x`` before its division."""
+    it: the float64 gradients' deep path and ``celu_grad_x`` before its division (and the
+    float form of the forward clamp, which CPUs without AVX-512 ran until 2026-12-07 and
+    ``benchmarks/poly_ab.py`` still times)."""
     b = to_bits(x)
     return like(x, 0.0) if (b > 0) & (b <= to_bits(like(x, np.inf))) else x
 
