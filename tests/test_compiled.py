@@ -634,7 +634,7 @@ TARGET_CHOICES = """
     import json
     import numpy as np
     import elu_numba as en
-    from elu_numba import _cpu, _math
+    from elu_numba import _cpu
     x = np.concatenate([np.linspace(-30, 5, 997), [-0.0, 0.0, np.nan, -np.inf, np.inf]])
     res = dict(half=_cpu.HALF_IN_REGISTERS)
     if {run}:

@@ -553,9 +553,8 @@ def loops(name: str, parallel: bool, mode: str = "out", half: bool = False):
         fast = _math.FAST_GRAD.get(name)
     else:
         return _unary(fn, parallel, mode)
-    if fast is None:  # a cheap gradient: no prefetch (CHEAP_AHEAD)
-        return _plain_binary(fn, parallel, mode, CHEAP_AHEAD)
-    return _binary(fn, parallel, mode, fast=fast)
+    # a gradient without a variant is a cheap one (``_plain_binary``): no prefetch
+    return _binary(fn, parallel, mode, AHEAD if fast is not None else CHEAP_AHEAD, fast=fast)
 
 
 # -- float16: converted in registers -------------------------------------------------------
