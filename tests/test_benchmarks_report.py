@@ -597,33 +597,42 @@ def test_ufunc_flags_script_spreads_its_arrays_and_runs(monkeypatch, capsys):
 
 
 def test_cpu_ports_script_builds_every_loop_and_prints_them(monkeypatch, capsys):
-    """benchmarks/cpu_ports.py: each pass holds the instructions its mix names (FMAs
-    accumulate into one register each, so no pass waits on another's latency), the C
-    program compiles and runs, and every loop's line is printed with a positive time.
-    Where the machine cannot run it (no AVX-512F, no C compiler), it says so and exits 0."""
+    """benchmarks/cpu_ports.py: for AVX-512 and for AVX2 each pass holds the instructions
+    its mix names (FMAs accumulate into one register each, so no pass waits on another's
+    latency) and the FMA-pipe count of each loop is the one read from its assembly; on this
+    machine the C program compiles and runs, and every loop's line is printed with a
+    positive time.  Where the machine cannot run it (neither instruction set, no C
+    compiler), it says so and exits 0."""
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
     import cpu_ports
 
-    named = cpu_ports.loops()
-    mix = cpu_ports.MIXES["elu-unit loop now"]
-    body = named["elu-unit loop now"]
-    assert len(body) == sum(mix.values()) == 14
-    fmas = [ins for ins in body if ins.startswith("vfmadd")]
-    assert len(fmas) == 8 and len({ins.split()[-1] for ins in fmas}) == 8
-    assert cpu_ports.fma_pipe_ops(mix) == 9  # tools/loop_ops.py --fn elu-unit -v
+    for isa in (cpu_ports.AVX512, cpu_ports.AVX2):
+        named = cpu_ports.loops(isa)
+        for name, mix in isa.mixes.items():
+            body = named[name]
+            assert len(body) == sum(mix.values()), (isa.name, name)
+            fmas = [ins.split()[-1] for ins in body if ins.startswith("vfmadd")]
+            assert len(fmas) == len(set(fmas)) == mix[isa.fma], (isa.name, name)
+        # tools/loop_ops.py --fn elu-unit -v: 9 per vector (FMAs and the multiply)
+        assert cpu_ports.fma_pipe_ops(isa.mixes["elu-unit loop now"], isa) == 9
+    avx2 = cpu_ports.AVX2.mixes
+    # tools/loop_ops.py --fn elu_grad_x-unit -v on AVX2, before and after 2026-12-07
+    assert cpu_ports.fma_pipe_ops(avx2["elu_grad_x-unit before"], cpu_ports.AVX2) == 14
+    assert cpu_ports.fma_pipe_ops(avx2["elu_grad_x-unit now"], cpu_ports.AVX2) == 11
     why = cpu_ports.unsupported()
     if why is not None:
         assert cpu_ports.main(["--iters", "20000"]) == 0
         assert why in capsys.readouterr().out
         pytest.skip(why)
-    ticks = cpu_ports.measure(20000)
-    assert set(ticks) == set(named) and all(t > 0 for t in ticks.values())
+    isa = cpu_ports.host_isa()
+    ticks = cpu_ports.measure(20000, isa)
+    assert set(ticks) == set(cpu_ports.loops(isa)) and all(t > 0 for t in ticks.values())
     assert cpu_ports.main(["--iters", "20000"]) == 0
     lines = [ln.split() for ln in capsys.readouterr().out.splitlines()]
-    for name in [*cpu_ports.OPS, *cpu_ports.MIXES]:  # ops: sections 1 and 2; mixes: 3
+    for name in [*isa.ops, *isa.mixes]:  # ops: sections 1 and 2; mixes: 3
         words = name.split()
         found = [ln for ln in lines if ln[: len(words)] == words]
-        assert len(found) == (2 if name in cpu_ports.OPS else 1), name
+        assert len(found) == (2 if name in isa.ops else 1), name
         assert all(math.isfinite(float(ln[len(words)])) for ln in found)
 
 

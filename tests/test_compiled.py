@@ -420,6 +420,7 @@ ASM = """
 """
 
 
+@pytest.mark.skipif(platform.machine().lower() not in ("x86_64", "amd64"), reason="x86 asm")
 def test_hot_loops_are_vectorized(tmp_path):
     """Fresh compile (empty cache) so the assembly is available: packed AVX2 ymm arithmetic,
     packed FMAs (float32 ones for the float32 activations, which compute in float32), no

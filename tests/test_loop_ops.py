@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import platform
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 _env = os.environ.get("NUMBA_CACHE_DIR")
 _spec = importlib.util.spec_from_file_location(
@@ -111,3 +113,17 @@ def test_elements_per_pass_leave_out_spills():
     assert loop_ops.elements_per_pass(body, 8) == 4 + 4 + 1
     assert loop_ops.elements_per_pass(body, 4) == 8 + 8 + 1
     assert loop_ops.elements_per_pass(["addq\t$8, %rbx"], 8) == 1
+
+
+@pytest.mark.skipif(platform.machine().lower() not in ("x86_64", "amd64"), reason="x86 asm")
+def test_float32_gradient_loops_from_x_select_nothing():
+    """The float32 gradient loops from x without an alpha factor (ELU's at alpha = 1, CELU's
+    at any alpha: ``_math.elu_grad_x_fast32``, ``celu_grad_x_fast32``) compute x > 0 as
+    x = 0, which gives grad itself, and or the sign of a zero in: no compare and no select
+    in the loop that blocks in range run.  On AVX2 a blend takes a turn of the FMA units
+    (``benchmarks/cpu_ports.py``); until 2026-12-07 this loop had two per vector.  Its min
+    (x > 0 as 0) and the FMAs are there, so the loop found is the right one."""
+    for name in ("elu_grad_x-unit", "celu_grad_x"):
+        ops = loop_ops.count(name, "float32", False)["ops"]
+        assert not [op for op in ops if op.startswith(("vblend", "vcmp"))], (name, ops)
+        assert ops["vminps"] >= 1 and sum(n for op, n in ops.items() if "fmadd" in op) >= 8

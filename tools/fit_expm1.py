@@ -123,12 +123,20 @@ if __name__ == "__main__":
         help="with --minimax: of exp(r) = 1 + r + r^2 h(r), rounded to float64 (the float64 "
         "gradient's polynomial)",
     )
+    ap.add_argument(
+        "--float32",
+        action="store_true",
+        help="with --minimax --exp: rounded to float32 instead (the float32 gradients')",
+    )
     args = ap.parse_args()
     if args.minimax and args.exp:
         coeffs, worst = fit_minimax(args.degree, of_exp=True)
         _report(f"degree of h: {args.degree}, minimax of exp's error", coeffs, worst)
-        c64 = [mp.mpf(float(c)) for c in coeffs]
-        _report("rounded to float64", c64, rel_error(c64, grid(4000), True))
+        import numpy as np
+
+        dtype = np.float32 if args.float32 else np.float64
+        c64 = [mp.mpf(float(dtype(float(c)))) for c in coeffs]
+        _report(f"rounded to {dtype.__name__}", c64, rel_error(c64, grid(4000), True))
         for c in c64:
             print(repr(float(c)))
     elif args.minimax:

@@ -32,7 +32,7 @@ within 1 ULP of the exact value for any alpha (``tools/ulp_sweep.py`` sweeps eve
 The gradients from x need ``exp`` over the whole range (down to the subnormals, times
 ``grad``).  For float32 (and float16) ELU and SELU the reduction and the polynomial run in
 float32 and only the product ``g * alpha * 2**k * (1 + e)`` in float64 (``scaled_exp32``:
-within 1.1 ULP, no range limit); float64, and CELU (which divides by alpha first), compute in
+within 1.2 ULP, no range limit); float64, and CELU (which divides by alpha first), compute in
 float64 (``scaled_exp``) and round once.  The gradients from y are one multiply and an add.
 
 CELU divides by alpha without a division: 1 / alpha (prescaled by a power of 2 at the ends
@@ -132,6 +132,22 @@ _H32_UNIT = (
     0.04166720435023308,
     0.00836664717644453,
     0.001388249802403152,
+)
+# The float32 gradients' h (``fast_exp32``, ``scaled_exp32``): degree 4, the minimax of
+# exp(r) = 1 + r + r*r*h(r)'s relative error, which is all a gradient needs (``python
+# tools/fit_expm1.py 4 --minimax --exp --float32``: 2^-27.84 with the coefficients rounded to
+# float32, 0.07 of an ULP at worst, where the degree-5 ``_H32`` gives 2^-30 at one FMA more).
+# Until 2026-12-07 they evaluated ``_H32``: the float32 gradient loop from x at alpha = 1 on
+# the AMD EPYC Zen 3 VM took 12 FMA-unit operations and 2 blends per 8 values, 10 and none now.
+_H32_EXP = tuple(
+    np.float32(c)
+    for c in (
+        0.4999999403953552,
+        0.1666651964187622,
+        0.041668400168418884,
+        0.00836885068565607,
+        0.0013814320554956794,
+    )
 )
 
 
@@ -797,15 +813,16 @@ def scaled_exp32(x, g, alpha):
 
     exp(x) = 2**k (1 + e) with the reduction and e = expm1(r) in float32 (16 lanes per
     AVX-512 vector): r = x - k ln2 in two FMAs (the first exact, the second, with ln 2's
-    float32 error, rounded once: at most 2^-26 where |r| >= 1/4), e by the float32
-    polynomial (rounded once: at most 2^-26, |e| < 0.42).  Then in float64: q = g * alpha *
-    2**k (2**k exact, g * alpha within 2^-53) and q + q e in one FMA, so no float32 range
-    limit applies (down to x = -281.4, where the float32 result stops being 0, 2**-406 times
-    a subnormal g stays a normal float64).  The two float32
-    roundings move 1 + e by at most 2^-26 (1 + 1 / 0.70), 0.6 of a float32 ULP at worst; the
-    caller's rounding to float32 adds half: within 1.1 ULP (0.87 measured on every 97th
-    negative float32, ``tools/ulp_sweep.py``), where the float64 path (``scaled_exp``) gives
-    0.5.  NaN stays NaN (the clamp is a select).
+    float32 error, rounded once: at most 2^-26 where |r| >= 1/4), e by the gradients'
+    float32 polynomial (``_H32_EXP``: 2^-27.8 of exp(r); rounded once: at most 2^-26, |e| <
+    0.42).  Then in float64: q = g * alpha * 2**k (2**k exact, g * alpha within 2^-53) and
+    q + q e in one FMA, so no float32 range limit applies (down to x = -281.4, where the
+    float32 result stops being 0, 2**-406 times a subnormal g stays a normal float64).  The
+    two float32 roundings move 1 + e by at most 2^-26 (1 + 1 / 0.70), 0.6 of a float32 ULP
+    at worst, the polynomial 0.07 more; the caller's rounding to float32 adds half: within
+    1.2 ULP (0.87 measured on every 97th negative float32 with ``_H32``'s degree 5,
+    ``tools/ulp_sweep.py``), where the float64 path (``scaled_exp``) gives 0.5.  NaN stays
+    NaN (the clamp is a select).
     """
     K = _F32
     z = np.float32(x)
@@ -813,7 +830,7 @@ def scaled_exp32(x, g, alpha):
     t = fma(z, K[1], K[2])
     k = t - K[2]
     r = fma(k, -K[4], fma(k, -K[3], z))
-    e = fma(r * r, horner(r, K[7]), r)
+    e = fma(r * r, horner(r, _H32_EXP), r)
     # 2**k as float64 from t's bits (their low bits are k + 127)
     s = bits_f64((np.int64(to_bits(t)) << 52) + _F32_TO_F64_BIAS)
     # alpha = +-0: the FMA's sum of two zeros would be +0.0 where e < 0 (see _with_sign_of)
@@ -859,16 +876,17 @@ def fast_exp32(x, d):
     remainder) added to the reduction's low part, r = hi + (d - k ln2_lo) with hi = x - k
     ln2_hi exact: r still rounds once, and d - k ln2_lo rounds to 2^-24 of itself, below
     2^-40.  No clamp: the blocks that run it have every x >= FAST_GRAD_LO (no NaN), and x >
-    0 gives garbage (inf, NaN) that the callers discard; its FP flags the ufuncs clear.
-    Until 2026-12-05 x was clamped to [FAST_GRAD_LO, 0] on the bits of -|x| for those
-    flags: 2 of 53 instructions per 32 values."""
+    0 gives garbage (inf, NaN) that the callers discard (ELU's at alpha = 1 passes x = 0
+    there instead); its FP flags the ufuncs clear.  Until 2026-12-05 x was clamped to
+    [FAST_GRAD_LO, 0] on the bits of -|x| for those flags: 2 of 53 instructions per 32
+    values."""
     K = _F32
     z = np.float32(x)  # (float64 kernels compile this but never run it)
     t = fma(z, K[1], K[2])
     k = t - K[2]
     hi = fma(k, -K[3], z)
     r = fma(k, -K[4], hi) if d is None else hi + fma(k, -K[4], d)
-    return from_bits(to_bits(t) << K[5], t), fma(r * r, horner(r, K[7]), r)
+    return from_bits(to_bits(t) << K[5], t), fma(r * r, horner(r, _H32_EXP), r)
 
 
 @jitable
@@ -1115,20 +1133,26 @@ def elu_grad_x_fast32(g, x, alpha):
 
     alpha None (alpha = 1): g * 2**k is exact (or, below the smallest normal number, off by
     at most half a subnormal step, 0.71 of the result's after the factor 1 + e), so the
-    result is ``fma(g * 2**k, e, g * 2**k)``, rounded once: 2 operations instead of 5.
+    result is ``fma(g * 2**k, e, g * 2**k)``, rounded once: 2 operations instead of 5.  And
+    no select: x > 0 is computed as x = +0.0 (one ``vminps``, which keeps NaN), where k = 0
+    and e = +-0.0 give g itself, as the select did (on the Zen 3 VM a blend takes an FMA
+    unit's turn, a min does not: ``benchmarks/cpu_ports.py``).
 
     A zero keeps the sign of the exact product: the FMAs' sum of two zeros would be +0.0
     where g * 2**k (or g) is -0.0 and the other term +0.0 (e < 0, lo < 0).  Only there is
     the sum zero (any other exact sum is nonzero and rounds with its own sign), so the
-    result is then g * 2**k itself (g times alpha): one compare, folded into the FMA."""
+    result is then g * 2**k itself (g times alpha): one compare, folded into the FMA at
+    alpha = 1 (``_times_exp32``: the sign bit or'ed in)."""
     g = np.float32(g)
-    s, e = fast_exp32(x, None)
     if alpha is None:
-        neg = _times_exp32(g * s, e)
-    else:
-        a = np.float32(alpha)
-        hi, lo = fast_scaled(a * s, e)
-        neg = fma(g, hi, g * lo) if g != 0 else g * a
+        z = np.float32(x)
+        zero = np.float32(0.0)
+        s, e = fast_exp32(zero if z > zero else z, None)
+        return _times_exp32(g * s, e)
+    s, e = fast_exp32(x, None)
+    a = np.float32(alpha)
+    hi, lo = fast_scaled(a * s, e)
+    neg = fma(g, hi, g * lo) if g != 0 else g * a
     return g if x > 0 else neg
 
 
@@ -1168,17 +1192,19 @@ def celu_grad_x_fast32(g, x, alpha):
     a = np.float32(alpha)
     inv = np.float32(1.0) / a
     z = np.float32(x)
+    z = np.float32(0.0) if z > np.float32(0.0) else z  # x > 0 as 0: g itself, no select
     u = z * inv
     s, e = fast_exp32(u, fma(-u, a, z) * inv)
-    return g if x > 0 else _times_exp32(g * s, e)
+    return _times_exp32(g * s, e)
 
 
 @jitable
 def _times_exp32(gs, e):
     """gs (1 + e) rounded once, for gs = g * 2**k in float32 (the loops without an alpha
-    factor, ``elu_grad_x_fast32`` at alpha = 1 and CELU's): a zero gs gives itself, with
-    its sign (see ``elu_grad_x_fast32``)."""
-    return fma(gs, e, gs) if gs != 0 else gs
+    factor, ``elu_grad_x_fast32`` at alpha = 1 and CELU's): a zero gs gives a zero with its
+    sign (``_with_sign_of``: an and and an or, where a select on gs != 0 took a compare
+    and a blend, and the blend an FMA unit's turn on Zen 3)."""
+    return _with_sign_of(fma(gs, e, gs), gs)
 
 
 @jitable
@@ -1204,7 +1230,11 @@ def fast_grad_lo_celu(alpha, x):
 @jitable
 def elu_grad_x_fast64(g, x, alpha):
     """``elu_grad_x`` for float64 x >= ``fast_grad_lo(alpha, x)``, x > 0 or x NaN (NaN
-    either way; the ufuncs' block check lets NaN x through)."""
+    either way; the ufuncs' block check lets NaN x through).  At alpha = 1 (None) x > 0 is
+    computed as x = 0, which gives g itself (as ``elu_grad_x_fast32``): no select."""
+    if alpha is None:
+        z = np.float64(x)
+        return scaled_exp(0.0 if z > 0.0 else z, None, np.float64(g), None, False, False)
     neg = scaled_exp(x, None, np.float64(g), alpha, False, False)
     return np.float64(g) if x > 0 else neg
 
