@@ -1002,3 +1002,32 @@ def test_prefetch_script_refreshes_each_copy_unless_told_not_to(monkeypatch, cap
         assert all(timed) if refresh else not any(timed)
         out = capsys.readouterr().out
         assert len(re.findall(r"^(none|1024) ", out, re.M)) == 2 * 2  # per dtype
+
+
+def test_grad_ab_rebuilds_the_old_loop(monkeypatch, capsys):
+    """benchmarks/grad_ab.py: its float64 'old' function gives the current kernel's bits (the
+    select it had is gone, not the math), its float32 one differs from it only by the
+    polynomial (within 1 float step), the current one is what ``elu_grad(g, x=x)`` gives,
+    and the smoke run prints a line per dtype and size with both timings."""
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import numpy as np
+
+    import elu_numba as en
+    import grad_ab
+
+    for dtype in ("float32", "float64"):
+        g, x = grad_ab.inputs(dtype, 4096)
+        x[:4] = [0.0, -0.0, 5.0, -60.0]
+        g[:2] = [-0.0, 0.0]
+        out = {}
+        for name, k in grad_ab.kernels(dtype, False).items():
+            out[name] = np.empty_like(x)
+            k(g, x, out[name], None)
+        bits = f"i{x.itemsize}"
+        np.testing.assert_array_equal(out["now"].view(bits), en.elu_grad(g, x=x).view(bits))
+        steps = np.abs(out["old"].view(bits).astype(np.int64) - out["now"].view(bits))
+        assert steps.max() == 0 if dtype == "float64" else 0 < steps.max() <= 1
+    assert grad_ab.main(["--quick", "--rounds", "2"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 4 and all("old: median" in ln and "now: median" in ln for ln in lines)
+    assert sum("same bits" in ln for ln in lines) >= 2  # float64's

@@ -137,8 +137,9 @@ _H32_UNIT = (
 # exp(r) = 1 + r + r*r*h(r)'s relative error, which is all a gradient needs (``python
 # tools/fit_expm1.py 4 --minimax --exp --float32``: 2^-27.84 with the coefficients rounded to
 # float32, 0.07 of an ULP at worst, where the degree-5 ``_H32`` gives 2^-30 at one FMA more).
-# Until 2026-12-07 they evaluated ``_H32``: the float32 gradient loop from x at alpha = 1 on
-# the AMD EPYC Zen 3 VM took 12 FMA-unit operations and 2 blends per 8 values, 10 and none now.
+# Until 2026-12-07 they evaluated ``_H32``: the float32 gradient loop from x at alpha = 1 took
+# 12 FMAs and multiplies and 2 blends per 8 values, 11 and none now (its selects went the
+# same day, ``elu_grad_x_fast32``; ``python benchmarks/grad_ab.py`` times both loops).
 _H32_EXP = tuple(
     np.float32(c)
     for c in (
