@@ -1006,8 +1006,9 @@ def test_prefetch_script_refreshes_each_copy_unless_told_not_to(monkeypatch, cap
 
 def test_grad_ab_rebuilds_the_old_loop(monkeypatch, capsys):
     """benchmarks/grad_ab.py: its float64 'old' function gives the current kernel's bits (the
-    select it had is gone, not the math), its float32 one differs from it only by the
-    polynomial (within 1 float step), the current one is what ``elu_grad(g, x=x)`` gives,
+    select it had is gone, not the math), its float32 one (at alpha = 1 and 1.7) differs
+    from it only by the polynomial (within 1 float step), the current one is what
+    ``elu_grad(g, x=x, alpha=alpha)`` gives,
     and the smoke run prints a line per dtype and size with both timings."""
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
     import numpy as np
@@ -1015,16 +1016,17 @@ def test_grad_ab_rebuilds_the_old_loop(monkeypatch, capsys):
     import elu_numba as en
     import grad_ab
 
-    for dtype in ("float32", "float64"):
+    for dtype, alpha in (("float32", None), ("float64", None), ("float32", np.float32(1.7))):
         g, x = grad_ab.inputs(dtype, 4096)
         x[:4] = [0.0, -0.0, 5.0, -60.0]
         g[:2] = [-0.0, 0.0]
         out = {}
         for name, k in grad_ab.kernels(dtype, False).items():
             out[name] = np.empty_like(x)
-            k(g, x, out[name], None)
+            k(g, x, out[name], alpha)
         bits = f"i{x.itemsize}"
-        np.testing.assert_array_equal(out["now"].view(bits), en.elu_grad(g, x=x).view(bits))
+        want = en.elu_grad(g, x=x, alpha=1.0 if alpha is None else alpha)
+        np.testing.assert_array_equal(out["now"].view(bits), want.view(bits))
         steps = np.abs(out["old"].view(bits).astype(np.int64) - out["now"].view(bits))
         assert steps.max() == 0 if dtype == "float64" else 0 < steps.max() <= 1
     assert grad_ab.main(["--quick", "--rounds", "2"]) == 0

@@ -1142,8 +1142,9 @@ def elu_grad_x_fast32(g, x, alpha):
     A zero keeps the sign of the exact product: the FMAs' sum of two zeros would be +0.0
     where g * 2**k (or g) is -0.0 and the other term +0.0 (e < 0, lo < 0).  Only there is
     the sum zero (any other exact sum is nonzero and rounds with its own sign), so the
-    result is then g * 2**k itself (g times alpha): one compare, folded into the FMA at
-    alpha = 1 (``_times_exp32``: the sign bit or'ed in)."""
+    result then needs the sign of g * 2**k (g times alpha), which ``_with_sign_of`` ors
+    into it: any nonzero result has that sign already.  Until 2026-12-07 a compare and a
+    select did it (a blend, an FMA unit's turn on Zen 3)."""
     g = np.float32(g)
     if alpha is None:
         z = np.float32(x)
@@ -1153,7 +1154,8 @@ def elu_grad_x_fast32(g, x, alpha):
     s, e = fast_exp32(x, None)
     a = np.float32(alpha)
     hi, lo = fast_scaled(a * s, e)
-    neg = fma(g, hi, g * lo) if g != 0 else g * a
+    # a zero g gives a zero with the sign of g * a: its sign bit or'ed in (no select)
+    neg = _with_sign_of(fma(g, hi, g * lo), from_bits(to_bits(g) ^ to_bits(a), g))
     return g if x > 0 else neg
 
 
@@ -1167,7 +1169,7 @@ def selu_grad_x_fast32(g, x, alpha):
     s, e = fast_exp32(x, None)
     hi, lo = fast_scaled(sa * s, e)
     a_lo = sa_lo * s
-    neg = fma(g, hi, g * (lo + fma(a_lo, e, a_lo))) if g != 0 else g
+    neg = _with_sign_of(fma(g, hi, g * (lo + fma(a_lo, e, a_lo))), g)
     return fma(sc, g, sc_lo * g) if x > 0 else neg
 
 
