@@ -399,8 +399,9 @@ def _nonpositive(x):
 @jitable
 def _h(r, single):
     """h(r) = (expm1(r) - r) / r**2, Estrin's scheme (short dependency chains)."""
-    # float64: its 11 pinned coefficients are calls to LLVM's inliner (an empty asm each);
-    # numba 0.60's LLVM 14 left this a call in the loops, which then stayed scalar
+    # float64: its 11 pinned coefficients count as calls to LLVM's inliner (an empty asm
+    # each), which must not tip it into a call: LLVM 14, while it still pinned them, left
+    # this one a call in SELU's float64 gradient loop, which then stayed scalar
     always_inline()
     r2 = r * r
     if single:
