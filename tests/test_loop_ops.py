@@ -5,7 +5,6 @@ blocks) -- it used to report the scalar remainder loop there."""
 from __future__ import annotations
 
 import ast
-import functools
 import importlib.util
 import os
 import platform
@@ -16,8 +15,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from elu_numba import _math
 
 _env = os.environ.get("NUMBA_CACHE_DIR")
 _spec = importlib.util.spec_from_file_location(
@@ -120,45 +117,6 @@ def test_elements_per_pass_leave_out_spills():
     assert loop_ops.elements_per_pass(["addq\t$8, %rbx"], 8) == 1
 
 
-_GRAD_X = ("elu_grad_x-unit", "celu_grad_x", "elu_grad_x", "selu_grad_x")
-
-
-@functools.cache
-def _gradient_loops_from_x() -> dict:
-    """{(loop, dtype): instruction mix} of the gradient loops from x that blocks in range
-    run, from ``tools/loop_ops.py -v`` in its own process: it compiles into a fresh cache
-    (Numba shows no assembly for kernels loaded from its disk cache, where this process may
-    find them)."""
-    tool = Path(__file__).parents[1] / "tools" / "loop_ops.py"
-    run = subprocess.run(
-        [sys.executable, str(tool), "-v", "--fn", *_GRAD_X], capture_output=True, text=True
-    )
-    assert run.returncode == 0, run.stderr
-    lines = run.stdout.splitlines()
-    return {
-        tuple(line.split()[:2]): ast.literal_eval(nxt.strip())
-        for line, nxt in zip(lines, lines[1:], strict=False)
-        if line.split()[:1] and line.split()[0] in _GRAD_X and nxt.strip().startswith("{")
-    }
-
-
-@pytest.mark.skipif(platform.machine().lower() not in ("x86_64", "amd64"), reason="x86 asm")
-@pytest.mark.skipif(not _math._PIN, reason="constants are pinned with LLVM 16 and later")
-def test_float64_gradient_loops_from_x_keep_their_constants():
-    """The float64 gradients from x pin their exp's constants (``_math.pinned``): the loops
-    load no constant's address and broadcast none of exp's constants in each pass (the
-    others, a sign mask and SELU's factors, at most 3).  Until 2026-12-07 they did: 15-18
-    broadcasts and 7-13 addresses per 4 values on AVX2, 24 of the 52 instructions of the
-    loop at alpha = 1.  (A constant may still be read from the stack where the registers
-    run out.)  The FMAs are there, so the loop found is the right one."""
-    ops = _gradient_loops_from_x()
-    for name in _GRAD_X:
-        o = Counter(ops[(name, "float64")])
-        assert sum(n for op, n in o.items() if "fmadd" in op) >= 8, (name, o)
-        assert o["movabsq"] == 0, (name, o)
-        assert sum(n for op, n in o.items() if op.startswith("vbroadcast")) <= 3, (name, o)
-
-
 @pytest.mark.skipif(platform.machine().lower() not in ("x86_64", "amd64"), reason="x86 asm")
 def test_float32_gradient_loops_from_x_select_nothing():
     """The float32 gradient loops from x without an alpha factor (ELU's at alpha = 1, CELU's
@@ -167,8 +125,21 @@ def test_float32_gradient_loops_from_x_select_nothing():
     in the loop that blocks in range run.  On AVX2 a blend takes a turn of the FMA units
     (``benchmarks/cpu_ports.py``); until 2026-12-07 this loop had two per vector.  Its min
     (x > 0 as 0) and the FMAs are there, so the loop found is the right one."""
-    ops = _gradient_loops_from_x()
-    for name in _GRAD_X:
+    # the tool in its own process: it compiles into a fresh cache (Numba shows no assembly
+    # for kernels loaded from its disk cache, where this process may find them)
+    tool = Path(__file__).parents[1] / "tools" / "loop_ops.py"
+    names = ["elu_grad_x-unit", "celu_grad_x", "elu_grad_x", "selu_grad_x"]
+    run = subprocess.run(
+        [sys.executable, str(tool), "-v", "--fn", *names], capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    ops = {
+        tuple(line.split()[:2]): ast.literal_eval(nxt.strip())
+        for line, nxt in zip(lines, lines[1:], strict=False)
+        if line.split()[:1] and line.split()[0] in names and nxt.strip().startswith("{")
+    }
+    for name in names:
         o = Counter(ops[(name, "float32")])
         assert sum(n for op, n in o.items() if "fmadd" in op) >= 8, (name, o)
         if name in ("elu_grad_x-unit", "celu_grad_x"):

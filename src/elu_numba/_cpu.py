@@ -407,10 +407,7 @@ def _binary(fn, parallel, mode, ahead=AHEAD, fast=None):
                         gj, xj = gb[j], vb[j]
                         skip = not (xj >= lo)
                         out_of_range += skip
-                        # computed first, then selected: inside the branch, the constants
-                        # the variant pins (``_math.pinned``) kept the loop scalar
-                        fj = fast(gj, xj, alpha)
-                        gb[j] = _frozen(gj if skip else fj)
+                        gb[j] = _frozen(gj if skip else fast(gj, xj, alpha))
                     if out_of_range:
                         _redo(fn, g, v, g, b * BLOCK, alpha, lo, out_of_range)
                 elif _fast_block(gb, vb, lo):

@@ -48,7 +48,6 @@ from fractions import Fraction
 
 import numpy as np
 from llvmlite import ir
-from llvmlite.binding import llvm_version_info
 from numba import types
 from numba.extending import intrinsic, overload
 
@@ -232,68 +231,6 @@ def _freeze(typingctx, x):
     return x(x), codegen
 
 
-# Constants are pinned with LLVM 16 and later (numba 0.68: LLVM 22): numba 0.60's LLVM 14 left
-# the float64 gradient loop from x with an alpha factor scalar (93 instructions per value
-# instead of 65 per 4), with copies of the pinned constants inside the loop
-_PIN = llvm_version_info >= (16,)
-
-
-def pinned(c):
-    """``c`` itself (nothing in Python).  In compiled code on x86 CPUs, c comes out of an
-    empty inline assembly statement (``asm "", "=x,0"``: no instruction), which LLVM cannot
-    see through.  A constant of a loop then is a value computed once before the loop, and
-    its vector stays in a register (or a stack slot, read by the instruction that uses
-    it).  LLVM materializes a known constant again inside the loop, each pass: an address
-    (``movabsq``) and a broadcast.  The float64 gradient loop from x at alpha = 1 had 9
-    and 15 of them among its 52 instructions per 4 values; with its exp's constants
-    pinned it has 32 (``python tools/loop_ops.py``, 2026-12-07).  The float64 gradients
-    from x pin theirs (``_reduce``, ``_h``, ``scaled_exp``); the float32 loops do not: the
-    in-place loop kept its 87 instructions per 32 values (stack reloads instead of
-    broadcasts) and the loop with an alpha factor was no faster.  Nothing else changes:
-    the same operations on the same values, the same bits.  Elsewhere (the CUDA target,
-    CPUs other than x86, LLVM before 16: ``_PIN``) c as it is."""
-    return c
-
-
-@intrinsic
-def _pin(typingctx, x):
-    if x not in (types.float32, types.float64):
-        return None
-
-    def codegen(context, builder, signature, args):
-        (v,) = args
-        if not _PIN or builder.module.triple.split("-")[0] not in ("x86_64", "i386", "i686"):
-            return v
-        call = builder.asm(ir.FunctionType(v.type, [v.type]), "", "=x,0", [v], False)
-        # pure to LLVM, so that it is hoisted out of loops (the vectorizer then broadcasts
-        # its value once) and dropped where unused.  Not out of a branch: LLVM does not
-        # speculate a call (a call site cannot be "speculatable"), and a loop whose branch
-        # computes with pinned constants stays scalar (the float64 ``elu_grad(g, x=x,
-        # out=g)``, whose loop had the variant in a branch, took 4.3 instead of 0.85 ns per
-        # element): compute first, then select
-        for attr in ("memory(none)", "nounwind", "willreturn"):
-            set.add(call.attributes, attr)  # written as is, like _cpu._wide_vectors' one
-        return call
-
-    return x(x), codegen
-
-
-def _pin_each(n):
-    """``pinned`` for a tuple of n floats: a tuple of each pinned."""
-    items = "".join(f"_pin(c[{i}]), " for i in range(n))
-    scope = {"_pin": _pin}
-    exec(f"def pin_each(c):\n    return ({items})", scope)
-    return scope["pin_each"]
-
-
-@overload(pinned)
-def _pinned_impl(c):
-    if c in (types.float32, types.float64):
-        return lambda c: _pin(c)
-    if isinstance(c, types.UniTuple) and c.dtype in (types.float32, types.float64):
-        return _pin_each(len(c))
-
-
 @intrinsic
 def _always_inline_llvm(typingctx):
     def codegen(context, builder, signature, args):
@@ -399,16 +336,12 @@ def _nonpositive(x):
 @jitable
 def _h(r, single):
     """h(r) = (expm1(r) - r) / r**2, Estrin's scheme (short dependency chains)."""
-    # float64: its 11 pinned coefficients count as calls to LLVM's inliner (an empty asm
-    # each), as scaled_exp's do: always inlined, so that they cannot tip it into a call
-    # per element (a guard; no loop was seen to need it)
-    always_inline()
     r2 = r * r
     if single:
         c = _H32
         hi = fma(r2, fma(c[5], r, c[4]), fma(c[3], r, c[2]))
         return fma(r2, hi, fma(c[1], r, c[0]))
-    c = pinned(_H64)
+    c = _H64
     r4 = r2 * r2
     lo = fma(r2, fma(c[3], r, c[2]), fma(c[1], r, c[0]))
     mid = fma(r2, fma(c[7], r, c[6]), fma(c[5], r, c[4]))
@@ -437,13 +370,12 @@ def _reduce(x, lo, single, exact=True):
     if lo != -np.inf:
         x = _nonpositive(x)
         x = lo if x < lo else x
-    log2e, magic, ln2_hi, ln2_lo = pinned((_LOG2E, _MAGIC, -_LN2_HI, -_LN2_LO))
-    t = fma(x, log2e, magic)
-    k = t - magic
-    hi = fma(k, ln2_hi, x)  # exact: _LN2_HI has 32 bits and |k| < 2**11
+    t = fma(x, _LOG2E, _MAGIC)
+    k = t - _MAGIC
+    hi = fma(k, -_LN2_HI, x)  # exact: _LN2_HI has 32 bits and |k| < 2**11
     if single or not exact:
-        return t, fma(k, ln2_lo, hi), 0.0
-    lo_ = k * pinned(_LN2_LO)
+        return t, fma(k, -_LN2_LO, hi), 0.0
+    lo_ = k * _LN2_LO
     r = hi - lo_
     return t, r, (hi - r) - lo_
 
@@ -803,13 +735,10 @@ def scaled_exp(x, x_lo, g, alpha, single, deep=True):
     blocks whose x are all >= ``fast_grad_lo``), and the scale, its selects and the final
     multiply are left out; the lanes compute the same bits as with ``deep``.
     """
-    # its pinned constants are calls to LLVM's inliner (an empty asm each): past its
-    # threshold, a user's loop over float64 ``scalar.celu_grad_x`` called this per element
-    always_inline()
     exact = x_lo is not None or alpha is not None
     t, r, c = _reduce(np.float64(x), _EXP_LO if deep else -np.inf, single, exact)
     if x_lo is None and alpha is None:
-        p = fma(r * r, horner(r, pinned(_H64_EXP)), r)
+        p = fma(r * r, horner(r, _H64_EXP), r)
     elif x_lo is None:
         # exp(r + c) - 1 = p_r + c * (1 + r) + c * q: the last term is below 2^-59 (|c| <=
         # 2^-55, q = r*r*h(r) < 0.065) and left out, so c * (1 + r) is ready before h(r)
@@ -819,17 +748,17 @@ def scaled_exp(x, x_lo, g, alpha, single, deep=True):
     else:
         # CELU: x_lo, the quotient's error, reaches 2^-43, and x_lo * q counts.  exp's h
         # (``_H64_EXP``, Horner) in float64: 73 instead of 76 instructions per 8 values
-        r2, h = r * r, (_h(r, single) if single else horner(r, pinned(_H64_EXP)))
+        r2, h = r * r, (_h(r, single) if single else horner(r, _H64_EXP))
         q = r2 * h
         p = r + fma(r2, h, fma(x_lo, 1.0 + (r + q), fma(c, r, c)))
     if alpha is None:
         if deep:
-            low = t - pinned(_MAGIC) < deep_k(1.0)  # pinned as in _reduce: the same k
+            low = t - _MAGIC < deep_k(1.0)
             q = g * _pow2(t, _EXP_SHIFT if low else 0)
             return _times_one_plus(q, p) * (_DEEP_UNSCALE if low else 1.0)
         return _times_one_plus(g * _pow2(t, 0), p)
     if deep:
-        low = t - pinned(_MAGIC) < deep_k(alpha)  # _reduce's k: LLVM computes it once
+        low = t - _MAGIC < deep_k(alpha)  # (t - _MAGIC is _reduce's k: LLVM computes it once)
         a_deep, unscale = _deep_alpha(alpha)
         s = (a_deep if low else alpha) * _pow2(t, _EXP_SHIFT if low else 0)
         return (g * _with_sign_of(fma(s, p, s), s)) * (unscale if low else 1.0)
