@@ -104,11 +104,12 @@ _H64 = (
     2.09147553258932e-09,
 )
 # The float64 gradients' h where they have no alpha factor (``scaled_exp`` with alpha
-# None), evaluated by Horner's rule: degree 9, the minimax of exp(r) = 1 + r + r*r*h(r)'s
-# relative error, which is all the gradient needs (``tools/fit_expm1.py 9 --minimax --exp``:
-# 2^-56.8 with the coefficients rounded, 0.15 of an ULP at worst).  ``_H64`` keeps expm1's
-# relative accuracy near 0, which ELU's forward needs, at one degree more (and Estrin's
-# scheme, two multiplications more): 2 of the loop's 18 FMA-unit operations per vector.
+# None, and CELU's), evaluated over pairs of coefficients (``poly``): degree 9, the
+# minimax of exp(r) = 1 + r + r*r*h(r)'s relative error, which is all the gradient needs
+# (``tools/fit_expm1.py 9 --minimax --exp``: 2^-56.8 with the coefficients rounded, 0.15 of
+# an ULP at worst).  ``_H64`` keeps expm1's relative accuracy near 0, which ELU's forward
+# needs, at one degree more (and Estrin's scheme, two multiplications more): 2 of the
+# loop's 18 FMA-unit operations per vector.
 _H64_EXP = (
     0.5000000000000011,
     0.16666666666666408,
@@ -507,19 +508,12 @@ def _horner11(r, c):
     return fma(q, r, c[0])
 
 
-@jitable
-def _horner10(r, c):
-    q = fma(fma(fma(fma(c[9], r, c[8]), r, c[7]), r, c[6]), r, c[5])
-    return fma(fma(fma(fma(fma(q, r, c[4]), r, c[3]), r, c[2]), r, c[1]), r, c[0])
-
-
-_HORNER = {5: _horner5, 6: _horner6, 10: _horner10, 11: _horner11}
+_HORNER = {5: _horner5, 6: _horner6, 11: _horner11}
 
 
 def horner(r, c):
     """c[0] + c[1] r + c[2] r**2 + ... by Horner's rule, for the 5 or 6 (float32) or 11
-    (float64) coefficients of h, or the 10 of the float64 gradients' ``_H64_EXP``: one FMA
-    per coefficient and nothing else.
+    (float64) coefficients of h: one FMA per coefficient and nothing else.
 
     The general kernels (``_expm1_parts``, any alpha) keep it: with pairs of coefficients
     (``poly``) the exhaustive float32 sweep of ELU at alpha = 1.7 rose from 0.926 to 0.955
@@ -539,14 +533,22 @@ def _horner5_r2(r, r2, c):
     return _horner5(r, c)
 
 
-_POLY = {5: _horner5_r2, 11: _pairs11}
+@jitable
+def _pairs10(r, r2, c):  # _pairs11 less its top coefficient
+    q = fma(r2, fma(c[9], r, c[8]), fma(c[7], r, c[6]))
+    q = fma(r2, q, fma(c[5], r, c[4]))
+    q = fma(r2, q, fma(c[3], r, c[2]))
+    return fma(r2, q, fma(c[1], r, c[0]))
+
+
+_POLY = {5: _horner5_r2, 10: _pairs10, 11: _pairs11}
 
 
 def poly(r, r2, c):
     """c[0] + c[1] r + c[2] r**2 + ... for the coefficients of h, given r2 = r*r: for the 11
-    float64 coefficients Horner's rule in r2 over pairs of coefficients,
-    ``(c0 + c1 r) + r2 ((c2 + c3 r) + r2 (...))``; for the 5 float32 ones (``_H32_UNIT``)
-    Horner's rule.
+    and 10 float64 coefficients (``_H64``, ``_H64_EXP``) Horner's rule in r2 over pairs of
+    coefficients, ``(c0 + c1 r) + r2 ((c2 + c3 r) + r2 (...))``; for the 5 float32 ones
+    (``_H32_UNIT``) Horner's rule.
 
     The pairs take one FMA per coefficient, as Horner's rule in r, and the caller's r*r,
     which it needs anyway, but half the dependency chain (6 FMAs after r2 instead of 10).
@@ -558,6 +560,14 @@ def poly(r, r2, c):
     0.69-1.04); float64 ELU on 10^7 inputs 0.888 ULP at
     most (0.852 with Horner's rule).  float32 gained nothing (within 3%) and lost accuracy
     (every negative float32: 0.935 ULP instead of 0.881), so it keeps Horner's rule.
+
+    The float64 gradients without an alpha factor (``scaled_exp``: ELU's at alpha = 1,
+    CELU's) take it for ``_H64_EXP`` since 2026-12-08, where they had Horner's rule in r (9
+    FMAs in a chain, 5 now): the serial loops in L1 took 0.87-0.91x the time, the same
+    instructions (``python benchmarks/tree_ab.py``, AMD EPYC Zen 3 VM; docs/speed-log.md).
+    The general kernels' ``_expm1_parts`` keeps Horner's rule: with pairs, or with Estrin's
+    scheme, its float64 bound for every alpha rose from 0.9645 ULP to 0.9993 or 1.0452
+    (``python tools/ulp_sweep.py --any-alpha --float64``, 2026-12-08).
     """
     return _POLY[len(c)](r, r2, c)
 
@@ -716,10 +726,11 @@ def scaled_exp(x, x_lo, g, alpha, single, deep=True):
     the result has one rounding where g * fma(s, p, s) has two.  That margin pays for a
     leaner exp without x_lo: r = x - k ln2 rounded once (``_reduce`` with exact=False, up
     to 0.35 of an ULP of exp(r)), and p = fma(r*r, h, r) with exp's own polynomial
-    (``_H64_EXP``: degree 9 by Horner's rule, 0.15 ULP) rounded once (0.5): within 1.5 ULP
-    by this count, 1.015 measured with grad = 1 and 1.143 with random grads (``python
-    tools/ulp_sweep.py --float64 --fn elu_grad_x --alpha 1 [--grads random]``, 10^7
-    inputs, 2026-12-05), where the two-rounding form gave 0.821 and 1.529.  With an alpha,
+    (``_H64_EXP``: degree 9, 0.15 ULP) rounded once (0.5): within 1.5 ULP by this count,
+    1.015 measured with grad = 1 and 1.143 with random grads (``python tools/ulp_sweep.py
+    --float64 --fn elu_grad_x --alpha 1 [--grads random]``, 10^7 inputs, 2026-12-05),
+    where the two-rounding form gave 0.821 and 1.529; with h over pairs of coefficients
+    (``poly``, 2026-12-08) 1.014 and 1.195.  With an alpha,
     s's path keeps r's rounding error c (``exact``) and expm1's polynomial: its two
     roundings leave no room (1.868 ULP with random grads; the lean reduction alone took
     that to 1.937).  A zero q (g = +-0, or g * 2**k below the subnormals) and an infinite
@@ -738,7 +749,8 @@ def scaled_exp(x, x_lo, g, alpha, single, deep=True):
     exact = x_lo is not None or alpha is not None
     t, r, c = _reduce(np.float64(x), _EXP_LO if deep else -np.inf, single, exact)
     if x_lo is None and alpha is None:
-        p = fma(r * r, horner(r, _H64_EXP), r)
+        r2 = r * r
+        p = fma(r2, poly(r, r2, _H64_EXP), r)
     elif x_lo is None:
         # exp(r + c) - 1 = p_r + c * (1 + r) + c * q: the last term is below 2^-59 (|c| <=
         # 2^-55, q = r*r*h(r) < 0.065) and left out, so c * (1 + r) is ready before h(r)
@@ -747,8 +759,9 @@ def scaled_exp(x, x_lo, g, alpha, single, deep=True):
         p = r + fma(r * r, _h(r, single), fma(c, r, c))
     else:
         # CELU: x_lo, the quotient's error, reaches 2^-43, and x_lo * q counts.  exp's h
-        # (``_H64_EXP``, Horner) in float64: 73 instead of 76 instructions per 8 values
-        r2, h = r * r, (_h(r, single) if single else horner(r, _H64_EXP))
+        # (``_H64_EXP``, ``poly``) in float64: 73 instead of 76 instructions per 8 values
+        r2 = r * r
+        h = _h(r, single) if single else poly(r, r2, _H64_EXP)
         q = r2 * h
         p = r + fma(r2, h, fma(x_lo, 1.0 + (r + q), fma(c, r, c)))
     if alpha is None:
