@@ -7,8 +7,10 @@ Builds the in-place loops of ``_cpu`` (the kernels' own loop shape) for each pre
 distance -- ``none`` is the same loop without the prefetch -- and times them side by side,
 round by round, on float32 (2^log2n values) and float64 (half as many: the same bytes), with
 every thread and with one: ELU with alpha = 1 and 1.7, ``elu_grad_y`` (g *= where(y > 0, 1,
-y + alpha)), and an in-place scale ``x *= 1.0001`` in the same loop (the memory limit) next
-to the plain prange scale loop that ``benchmarks/targets.py`` used before prefetching.
+y + alpha)), ``elu_grad_x`` at alpha = 1 (g *= where(x > 0, 1, exp(x)): the kernel of
+``elu_grad(g, x=x, out=g)``, x the input), and an in-place scale ``x *= 1.0001`` in the
+same loop (the memory limit) next to the plain prange scale loop that
+``benchmarks/targets.py`` used before prefetching.
 Prints the median time per call in ms.  Fresh caches: the loops are compiled in this run.
 
 Each call gets a copy of the input refreshed (written by the main thread) just before it,
@@ -16,8 +18,8 @@ as ``targets.py`` refreshes its copies before a round.  ``--copies K`` rotates t
 copies (two, at ``--log2n 20``, are the cache-resident rows of ``targets.py``); with
 ``--no-refresh`` each loop gets copies of its own and runs on what its previous call left
 there, so the data lies where the loop's own threads wrote it (ELU and the scale keep the
-values finite and normal over many calls; ``elu_grad_y``, which shrinks grad toward
-subnormals, is left out); with ``--spread`` each of Numba's threads refreshes the share of
+values finite and normal over many calls; the gradients, which shrink grad toward
+subnormals, are left out); with ``--spread`` each of Numba's threads refreshes the share of
 each copy a parallel loop gives it (the input then repeats a tile of
 ``_harness.SPREAD_TILE`` values), as a parallel producer leaves its output: the placement
 of the ``spread`` contrast rows of ``targets.py`` (one copy).
@@ -54,7 +56,7 @@ def _plain_scale(x):
         x[i] *= x.dtype.type(1.0001)
 
 
-LOOPS = ("elu a=1", "elu a=1.7", "elu_grad_y", "scale")
+LOOPS = ("elu a=1", "elu a=1.7", "elu_grad_y", "elu_grad_x", "scale")
 
 
 def build(a, parallel):
@@ -64,6 +66,12 @@ def build(a, parallel):
         "elu a=1": (_cpu._unary(_math.elu, parallel, "inplace", a), "unit"),
         "elu a=1.7": (_cpu._unary(_math.elu, parallel, "inplace", a), "alpha"),
         "elu_grad_y": (_cpu._binary(_math.elu_grad_y, parallel, "inplace", a), "grad"),
+        "elu_grad_x": (
+            _cpu._binary(
+                _math.elu_grad_x, parallel, "inplace", a, fast=_math.FAST_GRAD["elu_grad_x"]
+            ),
+            "grad_x",
+        ),
         "scale": (_cpu._unary(_scale, parallel, "inplace", a), "scale"),
     }
 
@@ -79,7 +87,7 @@ def main(argv=None) -> int:
     how.add_argument("--spread", action="store_true", help="refresh from Numba's threads")
     args = ap.parse_args(argv)
     aheads = [None if a == "none" else int(a) for a in args.ahead]
-    names = [n for n in LOOPS if not (args.no_refresh and n == "elu_grad_y")]
+    names = [n for n in LOOPS if not (args.no_refresh and "_grad_" in n)]
     rng = np.random.default_rng(0)
     threads = numba.get_num_threads()
     print(f"{args.rounds} rounds, median ms per call; {numba.config.THREADING_LAYER} layer")
@@ -100,7 +108,7 @@ def main(argv=None) -> int:
                 for name in names:
                     k, kind = ks[name]
                     calls[(name, a)] = [
-                        (x, _caller(k, kind, x, y, dtype))
+                        (x, _caller(k, kind, x, y, src, dtype))
                         for x in (shared or _copies(src, args.copies))
                     ]
             calls[("plain scale", None)] = [
@@ -148,8 +156,10 @@ def _math_elu_ref(x):
     return np.where(x > 0, x, np.expm1(np.minimum(x, 0)))
 
 
-def _caller(k, kind, x, y, dtype):
+def _caller(k, kind, x, y, src, dtype):
     one, alpha = dtype(1.0), dtype(1.7)
+    if kind == "grad_x":  # grad x (refreshed), the input src: elu_grad(x, x=src, out=x)
+        return lambda: k(x, src, None)
     if kind == "scale":
         return lambda: k(x, dtype(1.0001))
     if kind == "unit":

@@ -960,10 +960,10 @@ def test_targets_script_runs_only_the_sizes_asked_for(monkeypatch, capsys):
 def test_prefetch_script_refreshes_each_copy_unless_told_not_to(monkeypatch, capsys):
     """benchmarks/prefetch.py calls every loop on each of its ``--copies`` copies, each
     refreshed from the input just before the call (``--spread``: by Numba's threads, from
-    the tile the input then repeats); with ``--no-refresh`` each loop but
-    ``elu_grad_y`` has copies of its own and a call finds what the loop's previous call on
-    that copy left.  It prints a row per prefetch distance.  (The loops are replaced by
-    recorders: the real ones compile for minutes.)"""
+    the tile the input then repeats); with ``--no-refresh`` each loop but the gradients
+    (``elu_grad_y``, ``elu_grad_x``) has copies of its own and a call finds what the
+    loop's previous call on that copy left.  It prints a row per prefetch distance.  (The
+    loops are replaced by recorders: the real ones compile for minutes.)"""
     import numpy as np
 
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
@@ -977,7 +977,7 @@ def test_prefetch_script_refreshes_each_copy_unless_told_not_to(monkeypatch, cap
         x *= 2  # as a kernel in place would: the copy no longer holds the input
 
     monkeypatch.setattr(prefetch, "build", lambda a, p: {n: (recorder, n) for n in prefetch.LOOPS})
-    monkeypatch.setattr(prefetch, "_caller", lambda k, kind, x, y, dtype: lambda: k(x))
+    monkeypatch.setattr(prefetch, "_caller", lambda k, kind, x, y, src, dtype: lambda: k(x))
     monkeypatch.setattr(prefetch, "_plain_scale", recorder)
     # one pass per dtype, and Numba's own thread count left alone
     fake = SimpleNamespace(
@@ -994,7 +994,8 @@ def test_prefetch_script_refreshes_each_copy_unless_told_not_to(monkeypatch, cap
         assert prefetch.main(argv) == 0
         tiled = [np.array_equal(x, np.resize(x[:16], x.size)) for x in first.values()]
         assert all(tiled) if how == ["--spread"] else not any(tiled)
-        loops = 2 * (len(prefetch.LOOPS) - (not refresh)) + 1  # 2 distances, the plain scale
+        grads = sum("_grad_" in n for n in prefetch.LOOPS)  # left out by --no-refresh
+        loops = 2 * (len(prefetch.LOOPS) - grads * (not refresh)) + 1  # 2 distances, plain scale
         per_dtype = loops * copies * (1 + rounds)  # the warm-up, then the rounds
         assert len(held) == 2 * per_dtype
         assert len(first) == 2 * copies * (1 if refresh else loops)
