@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
+import os
 import re
 import subprocess
 import sys
@@ -1003,6 +1004,43 @@ def test_prefetch_script_refreshes_each_copy_unless_told_not_to(monkeypatch, cap
         assert all(timed) if refresh else not any(timed)
         out = capsys.readouterr().out
         assert len(re.findall(r"^(none|1024) ", out, re.M)) == 2 * 2  # per dtype
+
+
+def test_tree_ab_compares_two_trees_in_one_process(monkeypatch, capsys, tmp_path):
+    """benchmarks/tree_ab.py imports another tree's package under its own name (a separate
+    module, not this tree's), runs both kernels on the same values and reports whether
+    their bits agree: this tree against a copy of itself agrees, and against a copy whose
+    ELU kernel is changed it does not.  A directory without the package is refused."""
+    import numpy as np
+
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    # the script points NUMBA_CACHE_DIR at a fresh directory: restored after the test
+    monkeypatch.setenv("NUMBA_CACHE_DIR", os.environ.get("NUMBA_CACHE_DIR", ""))
+    import tree_ab
+    from elu_numba import _cpu
+
+    with pytest.raises(SystemExit, match="no elu_numba package"):
+        tree_ab.import_tree(str(tmp_path))
+    base = tree_ab.import_tree(str(ROOT / "src"), "elu_numba_tree_ab_same")
+    assert base.__name__ == "elu_numba_tree_ab_same._cpu" and base is not _cpu
+    args = SimpleNamespace(size=64, reps=2, rounds=2)
+    same = tree_ab.compare(base, _cpu, "elu", np.dtype("float64"), 1.7, args)
+    assert same["same_bits"] and same["base"] > 0 and same["new"] > 0
+    # a copy whose ELU returns x + 1 where x > 0: other bits
+    src = tmp_path / "src"
+    (src / "elu_numba").mkdir(parents=True)
+    for f in (ROOT / "src" / "elu_numba").glob("*.py"):
+        text = f.read_text()
+        if f.name == "_math.py":
+            old = "    return from_bits(vb ^ flip if (vb & ~sign) == 0 else vb, v)"
+            assert old in text
+            text = text.replace(
+                old, "    return from_bits(vb ^ flip if (vb & ~sign) == 0 else vb, v) + 1"
+            )
+        (src / "elu_numba" / f.name).write_text(text)
+    other = tree_ab.import_tree(str(src), "elu_numba_tree_ab_other")
+    assert not tree_ab.compare(other, _cpu, "elu", np.dtype("float64"), 1.7, args)["same_bits"]
+    assert tree_ab.compare(other, _cpu, "elu_grad_y", np.dtype("float64"), 1.7, args)["same_bits"]
 
 
 def test_grad_ab_rebuilds_the_old_loop(monkeypatch, capsys):
