@@ -48,7 +48,11 @@ def _repeat_binary(k, g, x, o, alpha, n):
 
 
 def import_tree(src: str, name: str = "elu_numba_base"):
-    """The package ``src/elu_numba`` imported as ``name`` (its imports are relative)."""
+    """The package ``src/elu_numba`` imported as ``name`` (its imports are relative).
+
+    The copy's ``_options`` puts its cache locators in front of Numba's list, as every
+    copy of the package does on import; the list is put back as it was, so that the copy
+    leaves Numba's cache as it found it (its kernels then take Numba's own locators)."""
     pkg = os.path.join(src, "elu_numba")
     if not os.path.isfile(os.path.join(pkg, "_cpu.py")):
         raise SystemExit(f"tree_ab: no elu_numba package in {src!r}")
@@ -58,7 +62,15 @@ def import_tree(src: str, name: str = "elu_numba_base"):
     sys.path.insert(0, root)
     import importlib
 
-    return importlib.import_module(f"{name}._cpu")
+    from numba.core import caching
+
+    impl = getattr(caching, "CacheImpl", None) or getattr(caching, "_CacheImpl", None)
+    locators = list(getattr(impl, "_locator_classes", []))
+    try:
+        return importlib.import_module(f"{name}._cpu")
+    finally:
+        if locators:
+            impl._locator_classes[:] = locators
 
 
 def timer(cpu, fn: str, dtype, alpha, size: int):

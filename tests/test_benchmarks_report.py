@@ -1021,8 +1021,13 @@ def test_tree_ab_compares_two_trees_in_one_process(monkeypatch, capsys, tmp_path
 
     with pytest.raises(SystemExit, match="no elu_numba package"):
         tree_ab.import_tree(str(tmp_path))
+    from elu_numba import _options
+
+    locators = list(_options._impl._locator_classes)
     base = tree_ab.import_tree(str(ROOT / "src"), "elu_numba_tree_ab_same")
     assert base.__name__ == "elu_numba_tree_ab_same._cpu" and base is not _cpu
+    # Numba's cache locators as they were (this package's first: test_compiled checks it)
+    assert _options._impl._locator_classes == locators
     args = SimpleNamespace(size=64, reps=2, rounds=2)
     same = tree_ab.compare(base, _cpu, "elu", np.dtype("float64"), 1.7, args)
     assert same["same_bits"] and same["base"] > 0 and same["new"] > 0
@@ -1039,6 +1044,7 @@ def test_tree_ab_compares_two_trees_in_one_process(monkeypatch, capsys, tmp_path
             )
         (src / "elu_numba" / f.name).write_text(text)
     other = tree_ab.import_tree(str(src), "elu_numba_tree_ab_other")
+    assert _options._impl._locator_classes == locators
     assert not tree_ab.compare(other, _cpu, "elu", np.dtype("float64"), 1.7, args)["same_bits"]
     assert tree_ab.compare(other, _cpu, "elu_grad_y", np.dtype("float64"), 1.7, args)["same_bits"]
 
