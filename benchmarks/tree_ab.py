@@ -10,9 +10,9 @@ and times each function's serial out-of-place kernel (``_cpu.loops(fn, False, "o
 of both trees on the same ``--size`` values (normal, sd 3; gradients: grad normal, sd 1),
 ``--reps`` calls inside one compiled loop per timing, so that Python's and Numba's call
 overhead does not count (about 0.5 us per call from Python on the AMD EPYC Zen 3 VM,
-2026-12-08: 0.12 ns per element on 4096 values, a third of the 0.37 that ``tools/loop_ops.py
---time`` reads for float32 ELU).  The trees
-take turns in ``--rounds`` rounds; prints the medians (and minima) in ns per element, new
+2026-12-08: 0.12 ns per element on 4096 values, a third of the 0.37 that
+``tools/loop_ops.py --time`` reads for float32 ELU).  The trees take turns in ``--rounds``
+rounds; prints the medians (and minima) in ns per element, new
 over base, and whether the two outputs have the same bits.  Alpha 1 means alpha=None (the
 ``elu(x)`` kernels).  Comparing two processes, one per tree, misled on this noisy VM
 (moves of up to 40% between runs of the same code, 2026-12-07).
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import importlib
 import os
 import shutil
 import sys
@@ -60,8 +61,6 @@ def import_tree(src: str, name: str = "elu_numba_base"):
     atexit.register(shutil.rmtree, root, ignore_errors=True)
     shutil.copytree(pkg, os.path.join(root, name), ignore=shutil.ignore_patterns("__pycache__"))
     sys.path.insert(0, root)
-    import importlib
-
     from numba.core import caching
 
     impl = getattr(caching, "CacheImpl", None) or getattr(caching, "_CacheImpl", None)

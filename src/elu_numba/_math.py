@@ -563,7 +563,7 @@ def poly(r, r2, c):
 
     The float64 gradients without an alpha factor (``scaled_exp``: ELU's at alpha = 1,
     CELU's) take it for ``_H64_EXP`` since 2026-12-08, where they had Horner's rule in r (9
-    FMAs in a chain, 5 now): the serial loops in L1 took 0.87-0.91x the time, the same
+    FMAs in a chain, 5 now): the serial loops in L1 took 0.82-0.93x the time, the same
     instructions (``python benchmarks/tree_ab.py``, AMD EPYC Zen 3 VM; docs/speed-log.md).
     The general kernels' ``_expm1_parts`` keeps Horner's rule: with pairs, or with Estrin's
     scheme, its float64 bound for every alpha rose from 0.9645 ULP to 0.9993 or 1.0452
