@@ -501,24 +501,17 @@ def _horner6(r, c):
     return fma(q, r, c[0])
 
 
-@jitable
-def _horner11(r, c):
-    q = fma(fma(fma(fma(c[10], r, c[9]), r, c[8]), r, c[7]), r, c[6])
-    q = fma(fma(fma(fma(fma(q, r, c[5]), r, c[4]), r, c[3]), r, c[2]), r, c[1])
-    return fma(q, r, c[0])
-
-
-_HORNER = {5: _horner5, 6: _horner6, 11: _horner11}
+_HORNER = {5: _horner5, 6: _horner6}
 
 
 def horner(r, c):
-    """c[0] + c[1] r + c[2] r**2 + ... by Horner's rule, for the 5 or 6 (float32) or 11
-    (float64) coefficients of h: one FMA per coefficient and nothing else.
+    """c[0] + c[1] r + c[2] r**2 + ... by Horner's rule, for the 5 or 6 float32 coefficients
+    of h: one FMA per coefficient and nothing else.
 
-    The general kernels (``_expm1_parts``, any alpha) keep it: with pairs of coefficients
-    (``poly``) the exhaustive float32 sweep of ELU at alpha = 1.7 rose from 0.926 to 0.955
-    ULP and CELU at alpha = 1 from 0.820 to 0.883 (``tools/ulp_sweep.py``, 2026-12-03), a
-    thinner margin for a bound that must hold for every alpha.
+    The general float32 kernel (``_expm1_parts``, any alpha) keeps it: with pairs of
+    coefficients (``poly``) the exhaustive float32 sweep of ELU at alpha = 1.7 rose from
+    0.926 to 0.955 ULP and CELU at alpha = 1 from 0.820 to 0.883 (``tools/ulp_sweep.py``,
+    2026-12-03), a thinner margin for a bound that must hold for every alpha.
     """
     return _HORNER[len(c)](r, c)
 
@@ -544,6 +537,46 @@ def _pairs10(r, r2, c):  # _pairs11 less its top coefficient
 _POLY = {5: _horner5_r2, 10: _pairs10, 11: _pairs11}
 
 
+@jitable
+def _horner6_r2(r, r2, c):
+    return _horner6(r, c)
+
+
+@jitable
+def _tail_pairs11(r, r2, c):
+    """c[0] + r (c[1] + r q), q = c[2] + c[3] r + ... over pairs in r2."""
+    q = fma(r2, c[10], fma(c[9], r, c[8]))
+    q = fma(r2, q, fma(c[7], r, c[6]))
+    q = fma(r2, q, fma(c[5], r, c[4]))
+    q = fma(r2, q, fma(c[3], r, c[2]))
+    return fma(fma(q, r, c[1]), r, c[0])
+
+
+_PARTS_POLY = {6: _horner6_r2, 11: _tail_pairs11}
+
+
+def parts_poly(r, r2, c):
+    """h(r) for the general kernels' ``_expm1_parts``, given r2 = r*r: the 6 float32
+    coefficients by Horner's rule (``horner``); the 11 float64 ones as
+    ``c0 + r (c1 + r q)``, its last two steps by Horner's rule and q = c2 + c3 r + ... over
+    pairs of coefficients in r2, as ``poly`` does.
+
+    The split keeps the float64 bound for every alpha at 0.9645 ULP, as Horner's rule in r
+    had it, where pairs all the way reach 0.9993 and Estrin's scheme 1.0452
+    (``python tools/ulp_sweep.py --any-alpha --float64``, 2026-12-08): the two low terms,
+    which carry most of h, are rounded as before.  The chain is 6 FMAs after r2 instead of
+    10; the serial loops in L1 took 0.92x (ELU at alpha 1.7), 0.93x (SELU) and 0.98x (CELU
+    at 1.7) the time of Horner's rule (``python benchmarks/tree_ab.py``, AMD EPYC Zen 3 VM,
+    2026-12-08; docs/speed-log.md).  float32 keeps Horner's rule (see ``horner``).
+    """
+    return _PARTS_POLY[len(c)](r, r2, c)
+
+
+@overload(parts_poly)
+def _parts_poly_impl(r, r2, c):
+    return _PARTS_POLY[len(c)]
+
+
 def poly(r, r2, c):
     """c[0] + c[1] r + c[2] r**2 + ... for the coefficients of h, given r2 = r*r: for the 11
     and 10 float64 coefficients (``_H64``, ``_H64_EXP``) Horner's rule in r2 over pairs of
@@ -565,9 +598,10 @@ def poly(r, r2, c):
     CELU's) take it for ``_H64_EXP`` since 2026-12-08, where they had Horner's rule in r (9
     FMAs in a chain, 5 now): the serial loops in L1 took 0.82-0.93x the time, the same
     instructions (``python benchmarks/tree_ab.py``, AMD EPYC Zen 3 VM; docs/speed-log.md).
-    The general kernels' ``_expm1_parts`` keeps Horner's rule: with pairs, or with Estrin's
-    scheme, its float64 bound for every alpha rose from 0.9645 ULP to 0.9993 or 1.0452
-    (``python tools/ulp_sweep.py --any-alpha --float64``, 2026-12-08).
+    The general kernels' ``_expm1_parts`` cannot take it whole: with pairs all the way, or
+    with Estrin's scheme, its float64 bound for every alpha rose from 0.9645 ULP to 0.9993
+    or 1.0452 (``python tools/ulp_sweep.py --any-alpha --float64``, 2026-12-08); it takes
+    pairs for all but the last two steps (``parts_poly``).
     """
     return _POLY[len(c)](r, r2, c)
 
@@ -624,7 +658,7 @@ def _expm1_parts(x, K):
     if K[11]:  # the true r is r - k*ln2_lo: to first order expm1 moves by -s*k*ln2_lo*(1+r)
         sk = s * k
         tail = fma(fma(sk, r, sk), -ln2_lo, tail)
-    return hi, fma(sr * r, horner(r, h), tail)
+    return hi, fma(sr * r, parts_poly(r, r * r, h), tail)
 
 
 @jitable
@@ -1160,9 +1194,7 @@ def elu_grad_x_fast32(g, x, alpha):
     select did it (a blend, an FMA unit's turn on Zen 3)."""
     g = np.float32(g)
     if alpha is None:
-        z = np.float32(x)
-        zero = np.float32(0.0)
-        s, e = fast_exp32(zero if z > zero else z, None)
+        s, e = fast_exp32(_zero_above(np.float32(x)), None)
         return _times_exp32(g * s, e)
     s, e = fast_exp32(x, None)
     a = np.float32(alpha)
@@ -1207,11 +1239,19 @@ def celu_grad_x_fast32(g, x, alpha):
     g = np.float32(g)
     a = np.float32(alpha)
     inv = np.float32(1.0) / a
-    z = np.float32(x)
-    z = np.float32(0.0) if z > np.float32(0.0) else z  # x > 0 as 0: g itself, no select
+    z = _zero_above(np.float32(x))
     u = z * inv
     s, e = fast_exp32(u, fma(-u, a, z) * inv)
     return _times_exp32(g * s, e)
+
+
+@jitable
+def _zero_above(x):
+    """x > 0 as +0.0, x itself where x <= 0 or NaN (one ``vminps``/``vminpd``): the
+    gradients without an alpha factor compute exp(0) = 1 there, which gives g itself, so
+    that they need no select of x > 0."""
+    zero = like(x, 0.0)
+    return zero if x > zero else x
 
 
 @jitable
@@ -1249,8 +1289,8 @@ def elu_grad_x_fast64(g, x, alpha):
     either way; the ufuncs' block check lets NaN x through).  At alpha = 1 (None) x > 0 is
     computed as x = 0, which gives g itself (as ``elu_grad_x_fast32``): no select."""
     if alpha is None:
-        z = np.float64(x)
-        return scaled_exp(0.0 if z > 0.0 else z, None, np.float64(g), None, False, False)
+        z = _zero_above(np.float64(x))
+        return scaled_exp(z, None, np.float64(g), None, False, False)
     neg = scaled_exp(x, None, np.float64(g), alpha, False, False)
     return np.float64(g) if x > 0 else neg
 
