@@ -1007,3 +1007,54 @@ def test_celu_of_minus_inf_is_minus_alpha_at_huge_alphas(dtype):
         assert scalar.celu(dtype(-np.inf), alpha) == -dtype(alpha)
         g = en.celu_grad(np.ones_like(x), y=got, alpha=alpha)
         assert (g[::7] == 0).all(), alpha
+
+
+@pytest.mark.parametrize(
+    "evaluator, coeffs",
+    [
+        ("horner", "_H32_EXP"),
+        ("horner", "_H32"),
+        ("poly", "_H32_UNIT"),
+        ("poly", "_H64_EXP"),
+        ("poly", "_H64"),
+        ("parts_poly", "_H32"),
+        ("parts_poly", "_H64"),
+    ],
+)
+def test_polynomial_evaluators(evaluator, coeffs):
+    """``_math.horner``, ``poly`` and ``parts_poly`` pick their scheme by the number of
+    coefficients (Horner's rule, pairs, or pairs with two Horner steps last): each gives
+    h(r) = c0 + c1 r + ... within a few units of its precision on the reduced range
+    |r| <= ln(2)/2, against the exact sum of the same coefficients (``fractions``), so a
+    coefficient left out or taken twice fails."""
+    from fractions import Fraction
+
+    import numba
+
+    from elu_numba import _math
+
+    c = getattr(_math, coeffs)
+    dtype = np.float32 if coeffs.startswith("_H32") else np.float64
+    c = tuple(dtype(v) for v in c)
+    fn = getattr(_math, evaluator)
+
+    @numba.njit
+    def run(r):
+        out = np.empty_like(r)
+        for i in range(r.size):
+            out[i] = fn(r[i], c) if evaluator == "horner" else fn(r[i], r[i] * r[i], c)
+        return out
+
+    r = np.linspace(-0.3466, 0.3466, 257).astype(dtype)
+    got = run(r)
+    want = np.array(
+        [
+            float(sum(Fraction(float(v)) * Fraction(float(x)) ** j for j, v in enumerate(c)))
+            for x in r
+        ]
+    )
+    err = np.abs(got.astype(np.float64) - want) / np.abs(want)
+    assert err.max() < 4 * np.finfo(dtype).eps, (evaluator, coeffs, err.max())
+    # each coefficient matters: the top one moves the result at the range's end by more
+    top = float(c[-1]) * 0.3466 ** (len(c) - 1) / float(want[-1])
+    assert top > 4 * np.finfo(dtype).eps
