@@ -482,12 +482,17 @@ _F64 = _constants(np.float64, -40.0, _H64, _H64)  # ... and below x = -37.4 in f
 
 
 @jitable
-def _pairs11(r, r2, c):
+def _upper_pairs11(r, r2, c):
+    """c[2] + c[3] r + ... + c[10] r**8 over pairs of coefficients in r2."""
     q = fma(r2, c[10], fma(c[9], r, c[8]))
     q = fma(r2, q, fma(c[7], r, c[6]))
     q = fma(r2, q, fma(c[5], r, c[4]))
-    q = fma(r2, q, fma(c[3], r, c[2]))
-    return fma(r2, q, fma(c[1], r, c[0]))
+    return fma(r2, q, fma(c[3], r, c[2]))
+
+
+@jitable
+def _pairs11(r, r2, c):
+    return fma(r2, _upper_pairs11(r, r2, c), fma(c[1], r, c[0]))
 
 
 @jitable
@@ -545,11 +550,7 @@ def _horner6_r2(r, r2, c):
 @jitable
 def _tail_pairs11(r, r2, c):
     """c[0] + r (c[1] + r q), q = c[2] + c[3] r + ... over pairs in r2."""
-    q = fma(r2, c[10], fma(c[9], r, c[8]))
-    q = fma(r2, q, fma(c[7], r, c[6]))
-    q = fma(r2, q, fma(c[5], r, c[4]))
-    q = fma(r2, q, fma(c[3], r, c[2]))
-    return fma(fma(q, r, c[1]), r, c[0])
+    return fma(fma(_upper_pairs11(r, r2, c), r, c[1]), r, c[0])
 
 
 _PARTS_POLY = {6: _horner6_r2, 11: _tail_pairs11}
