@@ -902,19 +902,32 @@ class Bench:
         return np.array([self.round(m) / m for _ in range(rounds or planned)])
 
 
-def interleaved(benches: list[Bench], rounds: int) -> list[np.ndarray]:
+# Seconds of untimed rounds before each timed one in ``targets.py`` (``interleaved``): after
+# a call on 2^20 float32 values the other threads of PyTorch's OpenMP team stayed on the CPU
+# for 9.85 ms, elu_numba's (Numba's GNU OpenMP team) for 8.40 ms (``python
+# benchmarks/wakeup.py --spin``, AMD EPYC Zen 3 VM, 2026-12-08).  A pause instead (sleep)
+# let the cores go idle, and the next calls were slower still (docs/speed-log.md, stop 48).
+SETTLE = 0.03
+
+
+def interleaved(benches: list[Bench], rounds: int, settle: float = 0.0) -> list[np.ndarray]:
     """Rounds of each Bench taken in turn (A B A B ...): the ratio survives a noisy machine.
 
-    Each timed round follows an untimed one of the same Bench, which absorbs what the other
-    side left behind: PyTorch's OpenMP threads spin on the cores for a while after a call,
-    and a kernel timed right after it took 20% longer on 2^20 values in the cache (AMD Zen 5
-    VM, 2026-12-02)."""
+    Each timed round follows untimed ones of the same Bench, at least one and as many as
+    fit in ``settle`` seconds, which absorb what the other side left behind: PyTorch's
+    OpenMP threads spin on the cores for a while after a call, and a kernel timed right
+    after it took 20% longer on 2^20 values in the cache (AMD Zen 5 VM, 2026-12-02).  The
+    spinning lasts about 10 ms (``SETTLE``); the cores stay busy meanwhile, so that the
+    timed round does not find them waking from idle."""
     plans = [b.plan() for b in benches]
     m = min(p[1] for p in plans)
     times: list[list[float]] = [[] for _ in benches]
     for _ in range(rounds):
         for b, t in zip(benches, times, strict=True):
+            start = time.perf_counter()
             b.round(m)
+            while time.perf_counter() - start < settle:
+                b.round(m)
             t.append(b.round(m) / m)
     return [np.array(t) for t in times]
 

@@ -5,7 +5,9 @@
 
 Each target compares two implementations on the same case (``report.TARGETS``): both are
 checked, warmed up, then timed in alternating rounds (A B A B ...), so that a noisy machine
-moves both sides alike; the ratio is of the medians.  The memory limit is the faster of
+moves both sides alike; the ratio is of the medians.  Before each timed round a side runs
+untimed rounds for ``_harness.SETTLE`` seconds (since 2026-12-08), until the other side's
+OpenMP threads have stopped spinning.  The memory limit is the faster of
 two loops with the same arithmetic, both timed in those rounds (A B C A B C ...):
 elu_numba's own blocked loop with its prefetch (``_harness.LIMIT``) and a plain prange loop
 over the elements (``_harness.LIMIT_PLAIN``, since 2026-12-07: on the AMD EPYC Zen 3 VM it
@@ -122,7 +124,7 @@ def measure_target(t: report.Target, quick: bool, rounds: int, settings: h.Setti
         benches.append(h.Bench(case, plain, settings))
     for b in benches:
         b.verify()
-    num, *limits = (float(np.median(s)) for s in h.interleaved(benches, rounds))
+    num, *limits = (float(np.median(s)) for s in h.interleaved(benches, rounds, h.SETTLE))
     den = min(limits)
     ratio = num / den
     row.update(num_s=num, den_s=den, rounds=rounds, ratio=ratio, met=t.met(ratio))

@@ -2,6 +2,7 @@
 
     python benchmarks/wakeup.py [--log2n 20] [--calls 60]
     OMP_WAIT_POLICY=active python benchmarks/wakeup.py     # GNU OpenMP threads never sleep
+    python benchmarks/wakeup.py --spin [--calls 20]         # how long they spin after a call
 
 Times single in-place calls on 2^20 float32 values that stay in the cache (two copies),
 for elu_numba's ELU, the memory-limit loop of ``_harness`` (an in-place scale in
@@ -11,11 +12,20 @@ from a pristine array (single-threaded, untimed), as ``targets.py`` does between
 Medians and minima in µs.  After the gap, an OpenMP team's threads have stopped spinning and
 sleep in the kernel; waking them is part of the next call's time, and on a virtual machine
 that can cost more than the call itself.
+
+``--spin`` measures the other side of it: after each call the main thread stays busy for
+``BUSY`` seconds (a loop on the clock, so that no CPU goes idle), and the script prints, per
+call, the CPU time of the process's other threads (``/proc/self/task/*/schedstat``, in
+ns): their share of the call plus how long they spin before they sleep.  While one
+library's threads spin, another's calls share the cores with them: ``targets.py`` keeps
+each side's untimed rounds going for ``_harness.SETTLE`` seconds before it times one.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import threading
 import time
 
 import numpy as np
@@ -23,6 +33,38 @@ import numpy as np
 import _harness as h
 
 GAPS = (0.0, 0.0002, 0.001, 0.01)
+BUSY = 0.05  # --spin: seconds the main thread stays busy after each call
+
+
+def other_threads_cpu_ns() -> int:
+    """CPU time (ns) that this process's threads other than the calling one have used."""
+    me = str(threading.get_native_id())
+    total = 0
+    for tid in os.listdir("/proc/self/task"):
+        if tid != me:
+            try:
+                with open(f"/proc/self/task/{tid}/schedstat") as f:
+                    total += int(f.read().split()[0])
+            except FileNotFoundError:  # the thread ended meanwhile
+                pass
+    return total
+
+
+def spin(f, x: np.ndarray, calls: int) -> tuple[float, float]:
+    """(median seconds per call, the other threads' CPU seconds per call) over ``calls``
+    calls, each followed by ``BUSY`` seconds of the main thread busy on the clock."""
+    a = x.copy()
+    f(a)  # compile / warm
+    ts = np.empty(calls)
+    cpu0 = other_threads_cpu_ns()
+    for i in range(calls):
+        np.copyto(a, x)
+        t = time.perf_counter()
+        f(a)
+        ts[i] = time.perf_counter() - t
+        while time.perf_counter() - t < BUSY:
+            pass
+    return float(np.median(ts)), (other_threads_cpu_ns() - cpu0) / 1e9 / calls
 
 
 def contenders(case: h.Case):
@@ -62,9 +104,20 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--log2n", type=int, default=20)
     ap.add_argument("--calls", type=int, default=60)
+    ap.add_argument("--spin", action="store_true", help="the other threads' CPU time per call")
     args = ap.parse_args(argv)
     case = h.Case(h.find_function("elu"), np.dtype(np.float32), args.log2n, True)
     (x,) = h.pristine(case.func, case.dtype, case.log2n)
+    if args.spin:
+        print(f"2^{args.log2n} float32 in place; each call followed by {BUSY * 1e3:g} ms busy")
+        for name, f in contenders(case):
+            call, other = spin(f, x, args.calls)
+            print(
+                f"{name:16s} call {call * 1e3:.3f} ms (median); "
+                f"other threads on the CPU {other * 1e3:.2f} ms per call",
+                flush=True,
+            )
+        return 0
     print(f"2^{args.log2n} float32 in place, in the cache; µs per call, median (min)")
     gaps = [*GAPS, None]
     head = [("back to back" if g is None else f"gap {g * 1e3:g} ms") for g in gaps]

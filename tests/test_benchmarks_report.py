@@ -497,6 +497,68 @@ def test_wakeup_script_calls_each_contender_in_place(monkeypatch, capsys):
     assert len(lines) == 2 + len(rows) and "back to back" in lines[1]
 
 
+def test_wakeup_spin_counts_the_other_threads_cpu_time(monkeypatch, capsys):
+    """``wakeup.py --spin``: ``other_threads_cpu_ns`` counts a thread that burns 50 ms of
+    CPU and not the calling thread's own 100 ms; the script prints a line per contender."""
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import threading
+    import time
+
+    import wakeup
+
+    def burn(seconds):
+        t = time.thread_time()
+        while time.thread_time() - t < seconds:
+            pass
+
+    before = wakeup.other_threads_cpu_ns()
+    burn(0.1)  # this thread: not counted (OpenMP threads of earlier tests may spin ~10 ms)
+    mine = wakeup.other_threads_cpu_ns() - before
+    assert mine < 0.05e9
+    done = threading.Event()  # the worker stays alive until read: /proc drops ended threads
+    worker = threading.Thread(target=lambda: (burn(0.05), done.wait()))
+    before = wakeup.other_threads_cpu_ns()
+    worker.start()
+    time.sleep(0.2)
+    other = wakeup.other_threads_cpu_ns() - before
+    done.set()
+    worker.join()
+    assert other >= 0.04e9, other
+    monkeypatch.setattr(wakeup, "BUSY", 0.001)
+    assert wakeup.main(["--log2n", "10", "--calls", "2", "--spin"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) >= 3 and all("other threads on the CPU" in x for x in lines[1:])
+
+
+def test_interleaved_settles_with_untimed_rounds(monkeypatch):
+    """``_harness.interleaved`` runs untimed rounds of a Bench for ``settle`` seconds (at
+    least one) before each timed round, and returns the timed ones alone.  (A fake clock:
+    each round takes 10 ms.)"""
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import _harness as h
+
+    clock = [0.0]
+    monkeypatch.setattr(h.time, "perf_counter", lambda: clock[0])
+
+    class FakeBench:
+        def __init__(self, cost):
+            self.cost, self.rounds = cost, 0
+
+        def plan(self):
+            return 5, 2
+
+        def round(self, m):
+            self.rounds += 1
+            clock[0] += 0.01
+            return self.cost * m
+
+    for settle, per_timed in ((0.0, 2), (0.035, 5), (h.SETTLE, 4)):
+        a, b = FakeBench(1.0), FakeBench(3.0)
+        ta, tb = h.interleaved([a, b], 3, settle)
+        assert (a.rounds, b.rounds) == (3 * per_timed, 3 * per_timed), settle
+        assert list(ta) == [1.0] * 3 and list(tb) == [3.0] * 3
+
+
 def test_poly_ab_loops_are_the_alpha_1_kernel(monkeypatch):
     """benchmarks/poly_ab.py times what elu_numba runs: its float64 loops with pairs of
     coefficients (with either clamp) give elu(x)'s bits, its Horner loop the same values to
@@ -911,9 +973,12 @@ def test_targets_divide_by_the_faster_of_two_limit_loops(monkeypatch):
     memory = next(t for t in report.TARGETS if t.den == report.LIMIT and not t.resident)
     peer = next(t for t in report.TARGETS if t.num == "torch" and t.den == "elu_numba")
     times = {}
-    monkeypatch.setattr(
-        h, "interleaved", lambda benches, rounds: [[times[i]] * rounds for i in made]
-    )
+
+    def fake_interleaved(benches, rounds, settle=0.0):
+        assert settle == h.SETTLE  # targets.py lets the other side's threads settle
+        return [[times[i]] * rounds for i in made]
+
+    monkeypatch.setattr(h, "interleaved", fake_interleaved)
     for blocked, plain in ((2.5, 2.0), (2.0, 2.5)):
         times.update({"elu_numba": 3.0, "memory-limit": blocked, "memory-limit-plain": plain})
         made.clear()
