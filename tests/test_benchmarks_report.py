@@ -1033,6 +1033,8 @@ def test_prefetch_script_refreshes_each_copy_unless_told_not_to(monkeypatch, cap
     import numpy as np
 
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    # the script points NUMBA_CACHE_DIR at a fresh directory when imported: put back after
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
     import prefetch
 
     first, held = {}, []  # each copy's contents at its first call (a warm-up: refreshed)
