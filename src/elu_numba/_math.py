@@ -566,9 +566,9 @@ def parts_poly(r, r2, c):
     had it, where pairs all the way reach 0.9993 and Estrin's scheme 1.0452
     (``python tools/ulp_sweep.py --any-alpha --float64``, 2026-12-08): the two low terms,
     which carry most of h, are rounded as before.  The chain is 6 FMAs after r2 instead of
-    10; the serial loops in L1 took 0.92x (ELU at alpha 1.7), 0.93x (SELU) and 0.98x (CELU
-    at 1.7) the time of Horner's rule (``python benchmarks/tree_ab.py``, AMD EPYC Zen 3 VM,
-    2026-12-08; docs/speed-log.md).  float32 keeps Horner's rule (see ``horner``).
+    10; the serial loops in L1 took 0.93x (ELU at alpha 1.7), 0.92-0.93x (SELU) and 0.94x
+    (CELU at 1.7) the time of Horner's rule (``python benchmarks/tree_ab.py``, AMD EPYC Zen
+    3 VM, 2026-12-08; docs/speed-log.md).  float32 keeps Horner's rule (see ``horner``).
     """
     return _PARTS_POLY[len(c)](r, r2, c)
 
