@@ -506,12 +506,20 @@ def _horner6(r, c):
     return fma(q, r, c[0])
 
 
-_HORNER = {5: _horner5, 6: _horner6}
+@jitable
+def _horner11(r, c):  # the float64 h by Horner's rule: benchmarks/poly_ab.py's baseline
+    q = fma(fma(fma(fma(c[10], r, c[9]), r, c[8]), r, c[7]), r, c[6])
+    q = fma(fma(fma(fma(fma(q, r, c[5]), r, c[4]), r, c[3]), r, c[2]), r, c[1])
+    return fma(q, r, c[0])
+
+
+_HORNER = {5: _horner5, 6: _horner6, 11: _horner11}
 
 
 def horner(r, c):
     """c[0] + c[1] r + c[2] r**2 + ... by Horner's rule, for the 5 or 6 float32 coefficients
-    of h: one FMA per coefficient and nothing else.
+    of h (and the 11 float64 ones, which no kernel evaluates this way since 2026-12-08; the
+    benchmarks compare against it): one FMA per coefficient and nothing else.
 
     The general float32 kernel (``_expm1_parts``, any alpha) keeps it: with pairs of
     coefficients (``poly``) the exhaustive float32 sweep of ELU at alpha = 1.7 rose from
